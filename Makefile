@@ -1,0 +1,70 @@
+# Convoca: `make run` to try it, `make test` to check it. See README.md.
+SHELL := /bin/bash
+VENV := .venv
+BIN := $(VENV)/bin
+PYTHON ?= python3
+CATALOGUES := $(wildcard service/translations/*/LC_MESSAGES/messages.po)
+COMPILED := $(CATALOGUES:.po=.mo)
+export FLASK_APP := wsgi
+
+.PHONY: run test lint bench babel install browser calendar-tools clean
+
+$(BIN)/activate:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/activate
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+install: $(VENV)/.installed $(COMPILED)
+
+%.mo: %.po
+	$(BIN)/pybabel compile --use-fuzzy -i $< -o $@ >/dev/null
+
+instance/config.py:
+	@mkdir -p instance
+	@echo "# Written by 'make run' on first start. Keep it private." > $@
+	@echo "SECRET_KEY = \"$$($(PYTHON) -c 'import secrets; print(secrets.token_hex(32))')\"" >> $@
+	@echo "wrote a new SECRET_KEY to $@"
+
+run: install instance/config.py
+	$(BIN)/flask db upgrade
+	$(BIN)/flask demo load
+	$(BIN)/flask run --host 127.0.0.1 --port 5000
+
+# Debian's Chromium for the browser tests (Playwright's own download does not work here).
+browser:
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  if [ "$$(id -u)" = 0 ] || [ -n "$$CI" ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "browser tests need /usr/bin/chromium: sudo apt-get install chromium"; fi; \
+	fi
+
+# ical.js, the parser inside Thunderbird, Nextcloud and FullCalendar, to read our .ics as they do.
+calendar-tools: node_modules/.package-lock.json
+
+node_modules/.package-lock.json: package.json
+	npm install --no-audit --no-fund --silent
+	@touch $@
+
+test: install browser calendar-tools
+	$(BIN)/pytest -n 2 $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python -m service.catalogues
+
+babel: install
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output \
+	  --project Convoca --copyright-holder "Convoca contributors" \
+	  -o service/translations/messages.pot . 2>/dev/null
+	$(BIN)/pybabel update -i service/translations/messages.pot -d service/translations \
+	  --width 100 2>/dev/null
+
+bench: install
+	@for script in bench/*.py; do $(BIN)/python $$script || exit 1; done
+
+clean:
+	rm -rf $(VENV) node_modules .pytest_cache

@@ -1,0 +1,59 @@
+"""Convoca: events, registrations and solidarity statements for campaign groups."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from service import config as app_config
+from service.extensions import babel, csrf, db, migrate
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Build the application: defaults < instance/config.py < CONVOCA_* env < ``config``."""
+    app = Flask(
+        __name__,
+        instance_path=app_config.instance_path(PROJECT_ROOT),
+        instance_relative_config=True,
+        template_folder=str(PROJECT_ROOT / "templates"),
+    )
+    app_config.load(app, config)
+    register_extensions(app)
+    register_blueprints(app)
+    register_commands(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    from service import i18n
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=i18n.select_locale)
+    i18n.init_app(app)
+
+    from service import errors, security
+
+    security.init_app(app)
+    errors.init_app(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    from service import i18n
+    from service.events.api import bp as events_api_bp
+    from service.events.views import bp as events_bp
+
+    app.register_blueprint(i18n.bp)
+    app.register_blueprint(events_bp)
+    app.register_blueprint(events_api_bp)
+
+
+def register_commands(app: Flask) -> None:
+    from service import cli
+
+    cli.init_app(app)

@@ -1,0 +1,26 @@
+"""Command groups: ``flask events …``, ``flask demo …``."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+
+from service import demo
+from service.events.cli import events_cli
+
+demo_cli = AppGroup("demo", help="Demo content for a first look at Convoca.")
+
+
+@demo_cli.command("load")
+def load_demo_command() -> None:
+    """Load (or refresh) the demo events; safe to run again."""
+    for line in demo.load_demo(date.today()):
+        click.echo(line)
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(events_cli)
+    app.cli.add_command(demo_cli)

@@ -1,0 +1,75 @@
+"""Configuration: defaults here, then ``instance/config.py``, then ``CONVOCA_*`` variables."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+DEFAULTS: dict[str, Any] = {
+    "SITE_NAME": "Convoca",
+    # Name of the campaign group running this site, shown in the header and feeds.
+    "ORGANISATION_NAME": "Friends of Bolivia",
+    # Base URL for absolute links outside a request (mail, feeds, API), e.g. https://events.example.org
+    "PUBLIC_URL": "",
+    "LANGUAGES": ["en", "es"],
+    "BABEL_DEFAULT_LOCALE": "en",
+    "BABEL_DEFAULT_TIMEZONE": "UTC",
+    # Zones every event page shows besides the event's own (an event may add more).
+    "DISPLAY_TIMEZONES": ["Europe/London", "America/La_Paz"],
+    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "WTF_CSRF_TIME_LIMIT": 3600 * 4,
+    "LANGUAGE_COOKIE": "convoca_lang",
+    "MAX_CONTENT_LENGTH": 1024 * 1024,
+}
+
+
+class ConfigError(RuntimeError):
+    """The configuration cannot run safely; the message says what to set."""
+
+
+def instance_path(project_root: Path) -> str:
+    return os.environ.get("CONVOCA_INSTANCE_PATH") or str(project_root / "instance")
+
+
+def load(app: Flask, overrides: dict[str, Any] | None) -> None:
+    app.config.from_mapping(DEFAULTS)
+    app.config["SESSION_COOKIE_SECURE"] = not app.debug
+    app.config.from_pyfile("config.py", silent=True)
+    app.config.from_prefixed_env("CONVOCA")
+    if os.environ.get("DATABASE_URL"):
+        app.config["DATABASE_URL"] = os.environ["DATABASE_URL"]
+    if overrides:
+        app.config.from_mapping(overrides)
+
+    database_url = app.config.get("DATABASE_URL") or app.config.get("SQLALCHEMY_DATABASE_URI")
+    if not database_url:
+        Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+        database_url = f"sqlite:///{Path(app.instance_path) / 'convoca.sqlite'}"
+    app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(database_url)
+    _require_secret_key(app)
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept the common ``postgres://`` spellings and use the psycopg 3 driver for them."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url.removeprefix(prefix)
+    return url
+
+
+def _require_secret_key(app: Flask) -> None:
+    if app.config.get("SECRET_KEY"):
+        return
+    if app.debug or app.testing:
+        app.config["SECRET_KEY"] = secrets.token_hex(32)
+        return
+    raise ConfigError(
+        "SECRET_KEY is not set. Set CONVOCA_SECRET_KEY in the environment or SECRET_KEY in "
+        "instance/config.py (e.g. python -c 'import secrets; print(secrets.token_hex(32))')."
+    )

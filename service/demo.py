@@ -1,0 +1,151 @@
+"""Demo content taken from a real campaign's announcements (see the seeds in shared/)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from service.events import service as events
+
+LONDON = ZoneInfo("Europe/London")
+DEMO_EVENT_SLUG = "bolivia-people-power-hope-solidarity"
+
+
+def next_monday_after(day: date, days: int) -> date:
+    """The first Monday at least ``days`` days after ``day``."""
+    earliest = day + timedelta(days=days)
+    return earliest + timedelta(days=(7 - earliest.weekday()) % 7)
+
+
+def _london(day: date, hour: int, minute: int) -> datetime:
+    return datetime.combine(day, time(hour, minute), tzinfo=LONDON)
+
+
+def demo_events(today: date) -> list[dict[str, Any]]:
+    meeting_day = next_monday_after(today, 28)
+    past_day = today - timedelta(days=63)
+    past_day -= timedelta(days=(past_day.weekday() - 3) % 7)  # a Thursday
+    return [
+        {
+            "slug": DEMO_EVENT_SLUG,
+            "title": "Bolivia – People Power, Hope & Solidarity",
+            "title_es": "Bolivia – Poder popular, esperanza y solidaridad",
+            "summary": (
+                "Six months since the Left's historic election victory and the defeat of the "
+                "coup in Bolivia: eyewitness speakers on how it was won."
+            ),
+            "summary_es": (
+                "Seis meses de la histórica victoria electoral de la izquierda y la derrota del "
+                "golpe en Bolivia: testigos directos cuentan cómo se logró."
+            ),
+            "description": (
+                "Six months ago, the **Movement Towards Socialism (MAS)** won a historic victory "
+                "in Bolivia's presidential election, ending the military-led coup regime that "
+                "had ousted President Evo Morales in November 2019.\n\n"
+                "Despite savage repression, heroic resistance against the regime continued, "
+                "buoyed by international solidarity. Hear eyewitness speakers from Bolivia on "
+                "how the coup was defeated, and what the new government means for democracy, "
+                "equality and social justice.\n\n"
+                "- How a people refusing to be cowed defeated a coup regime\n"
+                "- Lithium, the economy and the pandemic: rebuilding Bolivia\n"
+                "- What international solidarity can do now\n\n"
+                "Please invite friends and share this page to spread the word."
+            ),
+            "description_es": (
+                "Hace seis meses, el **Movimiento al Socialismo (MAS)** obtuvo una victoria "
+                "histórica en las elecciones presidenciales de Bolivia y puso fin al régimen "
+                "golpista que había derrocado al presidente Evo Morales en noviembre de 2019.\n\n"
+                "Pese a la brutal represión, la resistencia continuó, sostenida por la "
+                "solidaridad internacional. Escucha a testigos directos desde Bolivia sobre cómo "
+                "se derrotó el golpe y qué significa el nuevo gobierno para la democracia, la "
+                "igualdad y la justicia social.\n\n"
+                "Invita a tus amistades y comparte esta página."
+            ),
+            "starts_at": _london(meeting_day, 18, 30).isoformat(),
+            "ends_at": _london(meeting_day, 20, 0).isoformat(),
+            "timezone": "Europe/London",
+            "extra_timezones": ["America/La_Paz"],
+            "format": "online",
+            "join_url": "https://meet.example.org/friends-of-bolivia-people-power",
+            "capacity": 500,
+            "waiting_list": True,
+            "status": "published",
+            "organised_by": "Friends of Bolivia",
+            "supporters": [
+                "Labour Friends of Progressive Latin America",
+                "Wiphalas Across the World",
+                "Solidarity and labour movement groups",
+            ],
+            "people": [
+                {
+                    "name": "Ollie Vargas",
+                    "role": "speaker",
+                    "affiliation": "Journalist, eyewitness from Bolivia",
+                },
+                {"name": "Jeremy Corbyn MP", "role": "speaker", "affiliation": ""},
+                {
+                    "name": "Miriam Colque",
+                    "role": "speaker",
+                    "affiliation": "Bolivian activist in London",
+                },
+                {
+                    "name": "Alex Main",
+                    "role": "speaker",
+                    "affiliation": "Director of International Policy, "
+                    "Center for Economic & Policy Research",
+                },
+                {
+                    "name": "Claudia Tuberg-Defor",
+                    "role": "speaker",
+                    "affiliation": "Wiphalas Across the World",
+                },
+                {
+                    "name": "Christine Blower",
+                    "role": "chair",
+                    "affiliation": "Labour Friends of Progressive Latin America",
+                },
+            ],
+        },
+        {
+            "slug": "bolivia-three-months-on",
+            "title": "Bolivia three months on: steps on the road to post-coup recovery",
+            "title_es": "Bolivia tres meses después: pasos hacia la recuperación tras el golpe",
+            "summary": "A report-back and discussion on the new MAS government's first months.",
+            "summary_es": "Informe y debate sobre los primeros meses del nuevo gobierno del MAS.",
+            "description": (
+                "Three months after the Movement Towards Socialism's historic victory, Friends "
+                "of Bolivia report on the new government's recovery plan: COVID-19 testing and "
+                "vaccines, public investment, and justice for the victims of the Sacaba and "
+                "Senkata massacres."
+            ),
+            "starts_at": _london(past_day, 19, 0).isoformat(),
+            "ends_at": _london(past_day, 20, 30).isoformat(),
+            "timezone": "Europe/London",
+            "extra_timezones": ["America/La_Paz"],
+            "format": "hybrid",
+            "venue": "Marx Memorial Library",
+            "address": "37a Clerkenwell Green, London EC1R 0DU",
+            "join_url": "https://meet.example.org/friends-of-bolivia-three-months",
+            "status": "published",
+            "organised_by": "Friends of Bolivia",
+            "supporters": ["Labour Friends of Progressive Latin America"],
+            "people": [
+                {"name": "Tim Young", "role": "speaker", "affiliation": "Friends of Bolivia"},
+                {"name": "Cassandra Howarth", "role": "speaker", "affiliation": "Writer"},
+                {
+                    "name": "Christine Blower",
+                    "role": "chair",
+                    "affiliation": "Labour Friends of Progressive Latin America",
+                },
+            ],
+        },
+    ]
+
+
+def load_demo(today: date) -> list[str]:
+    """Create or refresh the demo content; running it twice on a day changes nothing."""
+    return [
+        f"{'created' if created else 'updated'} event {event.slug}"
+        for event, created in events.import_events(demo_events(today))
+    ]

@@ -1,0 +1,1 @@
+"""Events: public listings, event pages, calendar files and the events API."""

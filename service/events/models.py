@@ -1,0 +1,150 @@
+"""An event, the people on its bill and the organisations supporting it."""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import JSON, CheckConstraint, Enum, ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from service.db import Base, Str200, Str500, utc_now
+
+
+def _enum(enum_class: type[enum.Enum]) -> Enum:
+    """Store enum values (not names) as plain strings with a CHECK, portable across databases."""
+    return Enum(
+        enum_class,
+        native_enum=False,
+        create_constraint=True,
+        length=20,
+        values_callable=lambda members: [member.value for member in members],
+        validate_strings=True,
+    )
+
+
+class EventFormat(enum.StrEnum):
+    ONLINE = "online"
+    IN_PERSON = "in_person"
+    HYBRID = "hybrid"
+
+
+class EventStatus(enum.StrEnum):
+    DRAFT = "draft"
+    PUBLISHED = "published"
+    CANCELLED = "cancelled"
+
+
+class PersonRole(enum.StrEnum):
+    SPEAKER = "speaker"
+    CHAIR = "chair"
+
+
+class Event(Base):
+    __tablename__ = "events"
+    __table_args__ = (CheckConstraint("ends_at > starts_at", name="ends_after_start"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Stable identity for calendars: the iCalendar UID survives a change of slug.
+    uid: Mapped[str] = mapped_column(String(36), unique=True, default=lambda: str(uuid.uuid4()))
+    slug: Mapped[str] = mapped_column(String(120), unique=True)
+    title: Mapped[Str200]
+    title_es: Mapped[str | None] = mapped_column(String(200))
+    summary: Mapped[str] = mapped_column(String(500), default="")
+    summary_es: Mapped[str | None] = mapped_column(String(500))
+    description: Mapped[str] = mapped_column(Text, default="")  # Markdown
+    description_es: Mapped[str | None] = mapped_column(Text)
+    starts_at: Mapped[datetime] = mapped_column(index=True)
+    ends_at: Mapped[datetime] = mapped_column(index=True)
+    timezone: Mapped[str] = mapped_column(String(64))  # IANA name, e.g. Europe/London
+    extra_timezones: Mapped[list[str]] = mapped_column(JSON, default=list)
+    format: Mapped[EventFormat] = mapped_column(_enum(EventFormat))
+    venue: Mapped[str] = mapped_column(String(200), default="")
+    address: Mapped[str] = mapped_column(String(500), default="")
+    # Private: only registrants ever see it (mail, personal joining link).
+    join_url: Mapped[str] = mapped_column(String(1000), default="")
+    capacity: Mapped[int | None]
+    waiting_list: Mapped[bool] = mapped_column(default=True)
+    status: Mapped[EventStatus] = mapped_column(
+        _enum(EventStatus), default=EventStatus.DRAFT, index=True
+    )
+    organised_by: Mapped[str] = mapped_column(String(200), default="")
+    # Bumped whenever calendar-visible details change, so clients replace their copy.
+    sequence: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+    updated_at: Mapped[datetime] = mapped_column(default=utc_now, onupdate=utc_now)
+
+    people: Mapped[list[EventPerson]] = relationship(
+        back_populates="event",
+        order_by="EventPerson.position",
+        cascade="all, delete-orphan",
+    )
+    supporters: Mapped[list[Supporter]] = relationship(
+        back_populates="event",
+        order_by="Supporter.position",
+        cascade="all, delete-orphan",
+    )
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def is_online(self) -> bool:
+        return self.format is not EventFormat.IN_PERSON
+
+    @property
+    def has_venue(self) -> bool:
+        return self.format is not EventFormat.ONLINE
+
+    @property
+    def is_cancelled(self) -> bool:
+        return self.status is EventStatus.CANCELLED
+
+    @property
+    def speakers(self) -> list[EventPerson]:
+        return [person for person in self.people if person.role is PersonRole.SPEAKER]
+
+    @property
+    def chairs(self) -> list[EventPerson]:
+        return [person for person in self.people if person.role is PersonRole.CHAIR]
+
+    def localised(self, field: str, language: str) -> str:
+        """The Spanish text where given and asked for, else the English one."""
+        if language == "es":
+            translated = getattr(self, f"{field}_es")
+            if translated:
+                return translated
+        return getattr(self, field)
+
+
+class EventPerson(Base):
+    """A speaker or chair on the event's bill."""
+
+    __tablename__ = "event_people"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(default=0)
+    name: Mapped[Str200]
+    role: Mapped[PersonRole] = mapped_column(_enum(PersonRole), default=PersonRole.SPEAKER)
+    affiliation: Mapped[str] = mapped_column(String(300), default="")
+    # Private: used for speaker reminders, never shown publicly.
+    email: Mapped[str | None] = mapped_column(String(254))
+
+    event: Mapped[Event] = relationship(back_populates="people")
+
+
+class Supporter(Base):
+    """An organisation supporting the event ("Supported by …")."""
+
+    __tablename__ = "event_supporters"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(default=0)
+    name: Mapped[Str500]
+
+    event: Mapped[Event] = relationship(back_populates="supporters")

@@ -1,0 +1,140 @@
+"""The JSON shape of an event for ``flask events import`` and ``dump`` (see docs/event-json.md)."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Annotated, Any
+from zoneinfo import available_timezones
+
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from service.events.models import EventFormat, EventStatus, PersonRole
+
+# Keys the API adds for readers; an import accepts and ignores them so a dump round-trips.
+DERIVED_KEYS = frozenset(
+    {"uid", "url", "ics_url", "api_url", "description_html", "description_es_html", "cancelled"}
+)
+SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
+
+
+def _known_zone(name: str) -> str:
+    if name not in _zone_names():
+        raise ValueError(f"unknown time zone {name!r}: use an IANA name such as Europe/London")
+    return name
+
+
+@cache
+def _zone_names() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
+ZoneName = Annotated[str, AfterValidator(_known_zone)]
+
+
+def _web_url(value: str) -> str:
+    if value and not value.startswith(("https://", "http://")):
+        raise ValueError("must be an http:// or https:// address")
+    return value
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_nul(cls, value: Any) -> Any:
+        if isinstance(value, str) and "\x00" in value:
+            raise ValueError("contains a NUL character")
+        return value
+
+
+class PersonData(_Strict):
+    name: str = Field(min_length=1, max_length=200)
+    role: PersonRole = PersonRole.SPEAKER
+    affiliation: str = Field(default="", max_length=300)
+    email: EmailStr | None = None
+
+
+class EventData(_Strict):
+    slug: str = Field(pattern=SLUG_PATTERN, max_length=120)
+    title: str = Field(min_length=1, max_length=200)
+    title_es: str | None = Field(default=None, max_length=200)
+    summary: str = Field(default="", max_length=500)
+    summary_es: str | None = Field(default=None, max_length=500)
+    description: str = Field(default="", max_length=50_000)
+    description_es: str | None = Field(default=None, max_length=50_000)
+    starts_at: AwareDatetime
+    ends_at: AwareDatetime
+    timezone: ZoneName
+    extra_timezones: list[ZoneName] = Field(default_factory=list, max_length=10)
+    format: EventFormat
+    venue: str = Field(default="", max_length=200)
+    address: str = Field(default="", max_length=500)
+    join_url: Annotated[str, AfterValidator(_web_url)] = Field(default="", max_length=1000)
+    capacity: int | None = Field(default=None, ge=1)
+    waiting_list: bool = True
+    status: EventStatus = EventStatus.DRAFT
+    organised_by: str = Field(default="", max_length=200)
+    supporters: list[Annotated[str, Field(min_length=1, max_length=500)]] = Field(
+        default_factory=list
+    )
+    people: list[PersonData] = Field(default_factory=list)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _drop_derived_keys(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            return {key: value for key, value in data.items() if key not in DERIVED_KEYS}
+        return data
+
+    @model_validator(mode="after")
+    def _ends_after_start(self) -> EventData:
+        if self.ends_at <= self.starts_at:
+            raise ValueError("ends_at must be after starts_at")
+        return self
+
+
+class EventDataError(ValueError):
+    """Import data that cannot become events; ``problems`` lists each, with where it is."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+def parse_events(document: Any) -> list[EventData]:
+    """Validate one event object or a list of them, collecting every problem."""
+    items = document if isinstance(document, list) else [document]
+    parsed: list[EventData] = []
+    problems: list[str] = []
+    for index, item in enumerate(items):
+        where = f"event {index + 1}" if isinstance(document, list) else "event"
+        if not isinstance(item, dict):
+            problems.append(f"{where}: expected a JSON object")
+            continue
+        where = f"{where} ({item['slug']})" if isinstance(item.get("slug"), str) else where
+        try:
+            parsed.append(EventData.model_validate(item))
+        except ValidationError as error:
+            for detail in error.errors():
+                field = ".".join(str(part) for part in detail["loc"]) or "(object)"
+                problems.append(f"{where}: {field}: {detail['msg']}")
+    slugs = [event.slug for event in parsed]
+    problems.extend(
+        f"slug {slug!r} appears more than once"
+        for slug in sorted(set(slugs))
+        if slugs.count(slug) > 1
+    )
+    if problems:
+        raise EventDataError(problems)
+    return parsed

@@ -1,0 +1,182 @@
+"""Event queries and the import/dump of events as JSON. Public functions commit; helpers flush."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from service.events.models import Event, EventPerson, EventStatus, Supporter
+from service.events.schema import EventData, PersonData, parse_events
+from service.extensions import db
+from service.text import render_markdown
+from service.urls import absolute_url
+
+PUBLIC_STATUSES = (EventStatus.PUBLISHED, EventStatus.CANCELLED)
+PAST_PAGE_SIZE = 20
+
+# Fields whose change makes calendar clients replace their copy (iCalendar SEQUENCE).
+CALENDAR_FIELDS = ("title", "starts_at", "ends_at", "venue", "address", "status", "format")
+
+
+def _public_events():
+    return (
+        select(Event)
+        .where(Event.status.in_(PUBLIC_STATUSES))
+        .options(selectinload(Event.people), selectinload(Event.supporters))
+    )
+
+
+def list_upcoming(now: datetime) -> list[Event]:
+    """Published (and cancelled, so people learn of it) events not yet over, next first."""
+    query = _public_events().where(Event.ends_at >= now).order_by(Event.starts_at, Event.id)
+    return list(db.session.scalars(query))
+
+
+def list_past(now: datetime, page: int = 1) -> tuple[list[Event], bool]:
+    """One page of events that have ended, latest first, and whether there is a next page."""
+    query = (
+        _public_events()
+        .where(Event.ends_at < now)
+        .order_by(Event.starts_at.desc(), Event.id.desc())
+        .offset((page - 1) * PAST_PAGE_SIZE)
+        .limit(PAST_PAGE_SIZE + 1)
+    )
+    events = list(db.session.scalars(query))
+    return events[:PAST_PAGE_SIZE], len(events) > PAST_PAGE_SIZE
+
+
+def get_public_event(slug: str) -> Event | None:
+    return db.session.scalar(_public_events().where(Event.slug == slug))
+
+
+def get_event(slug: str) -> Event | None:
+    return db.session.scalar(select(Event).where(Event.slug == slug))
+
+
+def count_events() -> int:
+    return db.session.scalar(select(func.count()).select_from(Event)) or 0
+
+
+def public_event_data(event: Event) -> dict[str, Any]:
+    """The public face of an event: never the joining link, capacity or anyone's email."""
+    return {
+        "uid": event.uid,
+        "slug": event.slug,
+        "url": absolute_url("events.show_event", slug=event.slug),
+        "ics_url": absolute_url("events.download_event_calendar", slug=event.slug),
+        "title": event.title,
+        "title_es": event.title_es,
+        "summary": event.summary,
+        "summary_es": event.summary_es,
+        "description": event.description,
+        "description_html": str(render_markdown(event.description)),
+        "description_es": event.description_es,
+        "description_es_html": str(render_markdown(event.description_es)) or None,
+        "starts_at": event.starts_at.astimezone(event.zone).isoformat(),
+        "ends_at": event.ends_at.astimezone(event.zone).isoformat(),
+        "timezone": event.timezone,
+        "extra_timezones": list(event.extra_timezones),
+        "format": event.format.value,
+        "venue": event.venue if event.has_venue else "",
+        "address": event.address if event.has_venue else "",
+        "status": event.status.value,
+        "cancelled": event.is_cancelled,
+        "organised_by": event.organised_by,
+        "supporters": [supporter.name for supporter in event.supporters],
+        "people": [
+            {"name": person.name, "role": person.role.value, "affiliation": person.affiliation}
+            for person in event.people
+        ],
+    }
+
+
+def dump_event(event: Event) -> dict[str, Any]:
+    """The public shape plus the private fields: enough to recreate the event elsewhere."""
+    data = public_event_data(event)
+    data.update(
+        venue=event.venue,
+        address=event.address,
+        join_url=event.join_url,
+        capacity=event.capacity,
+        waiting_list=event.waiting_list,
+        people=[
+            {
+                "name": person.name,
+                "role": person.role.value,
+                "affiliation": person.affiliation,
+                "email": person.email,
+            }
+            for person in event.people
+        ],
+    )
+    return data
+
+
+def import_events(document: Any) -> list[tuple[Event, bool]]:
+    """Create or update events from JSON (one object or a list), matched by slug.
+
+    Everything is validated before anything is written; returns each event and whether it is new.
+    Raises ``EventDataError`` listing every problem.
+    """
+    results = [_upsert_event(data) for data in parse_events(document)]
+    db.session.commit()
+    return results
+
+
+def _upsert_event(data: EventData) -> tuple[Event, bool]:
+    event = get_event(data.slug)
+    created = event is None
+    if event is None:
+        event = Event(slug=data.slug)
+        db.session.add(event)
+    before = {field: getattr(event, field) for field in CALENDAR_FIELDS}
+    for field in (
+        "title",
+        "title_es",
+        "summary",
+        "summary_es",
+        "description",
+        "description_es",
+        "starts_at",
+        "ends_at",
+        "timezone",
+        "extra_timezones",
+        "format",
+        "venue",
+        "address",
+        "join_url",
+        "capacity",
+        "waiting_list",
+        "status",
+        "organised_by",
+    ):
+        setattr(event, field, getattr(data, field))
+    _sync_supporters(event, data.supporters)
+    _sync_people(event, data.people)
+    if not created and before != {field: getattr(event, field) for field in CALENDAR_FIELDS}:
+        event.sequence += 1
+    db.session.flush()
+    return event, created
+
+
+def _sync_supporters(event: Event, names: list[str]) -> None:
+    existing = {supporter.name: supporter for supporter in event.supporters}
+    event.supporters = [existing.pop(name, None) or Supporter(name=name) for name in names]
+    for position, supporter in enumerate(event.supporters):
+        supporter.position = position
+
+
+def _sync_people(event: Event, people: list[PersonData]) -> None:
+    """Update people in place, matched by name, so each keeps its identity across imports."""
+    existing = {person.name: person for person in event.people}
+    event.people = [
+        existing.pop(person.name, None) or EventPerson(name=person.name) for person in people
+    ]
+    for position, (person, data) in enumerate(zip(event.people, people, strict=True)):
+        person.position = position
+        person.role = data.role
+        person.affiliation = data.affiliation
+        person.email = data.email

@@ -1,0 +1,121 @@
+"""Public event pages and calendar files."""
+
+from __future__ import annotations
+
+from urllib.parse import quote, urlencode
+
+from flask import Blueprint, Response, abort, render_template, request
+from flask_babel import lazy_gettext as _l
+
+from service.db import utc_now
+from service.events import ics, service
+from service.events.models import Event, EventFormat
+from service.events.timing import event_timing
+from service.i18n import current_language
+from service.text import render_markdown
+from service.urls import absolute_url
+
+bp = Blueprint("events", __name__)
+
+CALENDAR_TYPE = "text/calendar; charset=utf-8"
+
+
+@bp.get("/")
+def list_events() -> str:
+    events = service.list_upcoming(utc_now())
+    return render_template("events/list.html", events=events, timings=_timings(events))
+
+
+@bp.get("/events/past")
+def list_past_events() -> str:
+    page = request.args.get("page", 1, type=int)
+    if page < 1:
+        abort(404)
+    events, has_next = service.list_past(utc_now(), page)
+    return render_template(
+        "events/past.html", events=events, timings=_timings(events), page=page, has_next=has_next
+    )
+
+
+@bp.get("/events/<slug>")
+def show_event(slug: str) -> str:
+    event = _public_event_or_404(slug)
+    language = current_language()
+    url = absolute_url("events.show_event", slug=event.slug)
+    return render_template(
+        "events/show.html",
+        event=event,
+        title=event.localised("title", language),
+        summary=event.localised("summary", language),
+        description=render_markdown(event.localised("description", language)),
+        timing=event_timing(event),
+        is_past=event.ends_at < utc_now(),
+        url=url,
+        share_links=share_links(url, event.localised("title", language)),
+    )
+
+
+@bp.get("/events/<slug>.ics")
+def download_event_calendar(slug: str) -> Response:
+    event = _public_event_or_404(slug)
+    return Response(
+        ics.event_calendar(event, utc_now()),
+        mimetype=CALENDAR_TYPE,
+        headers={"Content-Disposition": f'attachment; filename="{event.slug}.ics"'},
+    )
+
+
+@bp.get("/events.ics")
+def calendar_feed() -> Response:
+    return Response(
+        ics.feed_calendar(service.list_upcoming(utc_now()), utc_now()),
+        mimetype=CALENDAR_TYPE,
+        headers={"Content-Disposition": 'inline; filename="events.ics"'},
+    )
+
+
+def _public_event_or_404(slug: str) -> Event:
+    event = service.get_public_event(slug)
+    if event is None:
+        abort(404)
+    return event
+
+
+def _timings(events: list[Event]) -> dict[int, object]:
+    return {event.id: event_timing(event) for event in events}
+
+
+def share_links(url: str, title: str) -> list[tuple[str, str]]:
+    """Plain links to share the page: no third-party script, image or font is loaded."""
+    text = f"{title} {url}"
+    return [
+        ("email", "mailto:?" + urlencode({"subject": title, "body": text}, quote_via=quote)),
+        ("facebook", "https://www.facebook.com/sharer/sharer.php?" + urlencode({"u": url})),
+        ("x", "https://x.com/intent/post?" + urlencode({"text": title, "url": url})),
+        ("whatsapp", "https://wa.me/?" + urlencode({"text": text})),
+        ("telegram", "https://t.me/share/url?" + urlencode({"url": url, "text": title})),
+    ]
+
+
+FORMAT_LABELS = {
+    EventFormat.ONLINE: _l("Online"),
+    EventFormat.IN_PERSON: _l("In person"),
+    EventFormat.HYBRID: _l("In person and online"),
+}
+SHARE_LABELS = {
+    "email": _l("Email"),
+    "facebook": _l("Facebook"),
+    "x": _l("X (Twitter)"),
+    "whatsapp": _l("WhatsApp"),
+    "telegram": _l("Telegram"),
+}
+
+
+@bp.app_template_global()
+def format_label(event_format: EventFormat) -> str:
+    return str(FORMAT_LABELS[event_format])
+
+
+@bp.app_template_global()
+def share_label(network: str) -> str:
+    return str(SHARE_LABELS[network])

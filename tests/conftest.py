@@ -1,0 +1,152 @@
+"""Fixtures shared by every test area.
+
+Every test that uses ``app`` runs twice: on SQLite and on PostgreSQL (127.0.0.1:5432 on every
+machine here). Each pytest worker gets its own databases, migrated once with the real
+migrations; after each test the tables are emptied, so tests may commit like the app does.
+Under CI a PostgreSQL that cannot be reached fails the run instead of skipping.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient, FlaskCliRunner
+
+from service import create_app
+from service.extensions import db
+
+POSTGRES_ADMIN_URL = os.environ.get(
+    "TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+BACKENDS = ("sqlite", "postgresql")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--db",
+        choices=(*BACKENDS, "all"),
+        default=os.environ.get("TEST_DATABASES", "all"),
+        help="database(s) to run the suite on (default: all)",
+    )
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "database_backend" in metafunc.fixturenames:
+        chosen = metafunc.config.getoption("--db")
+        backends = BACKENDS if chosen == "all" else (chosen,)
+        metafunc.parametrize("database_backend", backends, scope="session")
+
+
+def _postgres_unavailable(reason: str) -> None:
+    if os.environ.get("CI"):
+        pytest.fail(f"PostgreSQL is required under CI and cannot be reached: {reason}")
+    pytest.skip(f"PostgreSQL not reachable: {reason}")
+
+
+class TestDatabase:
+    """A database of this worker's own, created and dropped by the test session."""
+
+    def __init__(self, backend: str, tmp_dir: Path) -> None:
+        self.backend = backend
+        if backend == "sqlite":
+            self.url = f"sqlite:///{tmp_dir / 'convoca-test.sqlite'}"
+            self._name = None
+        else:
+            self._name = f"convoca_test_{uuid.uuid4().hex[:12]}"
+            self.url = POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{self._name}"
+
+    def create(self) -> None:
+        if self._name:
+            try:
+                admin = sa.create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+                with admin.connect() as connection:
+                    connection.execute(sa.text(f'CREATE DATABASE "{self._name}"'))
+                admin.dispose()
+            except sa.exc.OperationalError as error:
+                _postgres_unavailable(str(error).splitlines()[0])
+
+    def drop(self) -> None:
+        if self._name:
+            admin = sa.create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+            with admin.connect() as connection:
+                connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{self._name}" WITH (FORCE)'))
+            admin.dispose()
+
+
+def make_database(backend: str, tmp_dir: Path) -> TestDatabase:
+    """A new, empty database on ``backend``; the caller drops it."""
+    database = TestDatabase(backend, tmp_dir)
+    database.create()
+    return database
+
+
+def base_config(database_url: str, **overrides: Any) -> dict[str, Any]:
+    return {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret-key",
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "DATABASE_URL": database_url,
+        "PUBLIC_URL": "https://events.example.org",
+        "SESSION_COOKIE_SECURE": False,
+        **overrides,
+    }
+
+
+@pytest.fixture(scope="session")
+def migrated_database(
+    database_backend: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[TestDatabase]:
+    """This worker's database on ``database_backend``, migrated with ``flask db upgrade``."""
+    from flask_migrate import upgrade
+
+    database = make_database(database_backend, tmp_path_factory.mktemp(database_backend))
+    app = create_app(base_config(database.url))
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+    yield database
+    database.drop()
+
+
+@pytest.fixture
+def app_config() -> dict[str, Any]:
+    """Extra configuration for ``app``; override in a test module to change settings."""
+    return {}
+
+
+@pytest.fixture
+def app(migrated_database: TestDatabase, app_config: dict[str, Any]) -> Iterator[Flask]:
+    """The app on this run's database. No app context is pushed, so each request of the
+    test client gets its own session, as in production; see ``app_context``."""
+    app = create_app(base_config(migrated_database.url, **app_config))
+    yield app
+    with app.app_context():
+        db.session.remove()
+        with db.engine.begin() as connection:
+            for table in reversed(db.metadata.sorted_tables):
+                connection.execute(table.delete())
+        db.engine.dispose()
+
+
+@pytest.fixture
+def app_context(app: Flask) -> Iterator[None]:
+    """For tests that call services directly; don't mix with ``client`` in one test."""
+    with app.app_context():
+        yield
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask) -> FlaskCliRunner:
+    return app.test_cli_runner()
