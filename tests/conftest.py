@@ -19,8 +19,10 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 
-from service import create_app
+from service import PROJECT_ROOT, create_app
 from service.extensions import db
+
+pytest_plugins = ["tests.events.fixtures"]
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -35,6 +37,22 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=os.environ.get("TEST_DATABASES", "all"),
         help="database(s) to run the suite on (default: all)",
     )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Compile translation catalogues edited since their last build (``make`` does the same)."""
+    if hasattr(config, "workerinput"):
+        return
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    for po_path in (PROJECT_ROOT / "service" / "translations").glob("*/LC_MESSAGES/*.po"):
+        mo_path = po_path.with_suffix(".mo")
+        if not mo_path.exists() or mo_path.stat().st_mtime < po_path.stat().st_mtime:
+            with po_path.open("rb") as po_file:
+                catalogue = read_po(po_file)
+            with mo_path.open("wb") as mo_file:
+                write_mo(mo_file, catalogue)
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

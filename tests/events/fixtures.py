@@ -1,4 +1,4 @@
-"""Event fixtures: build events through the same import service organisers use."""
+"""Event fixtures, used by every area: events built through the import service organisers use."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from flask import Flask
 
 from service.events import service
 from service.events.models import Event
+from service.extensions import db
 
 LONDON = ZoneInfo("Europe/London")
 SECRET_JOIN_URL = "https://meet.example.org/secret-room-4821"
@@ -57,11 +58,14 @@ def event_data(**overrides: Any) -> dict[str, Any]:
 
 @pytest.fixture
 def make_event(app: Flask) -> Callable[..., Event]:
-    """Create (or update) an event from ``event_data(**overrides)``; returns it detached."""
+    """Create (or update) an event from ``event_data(**overrides)``; returns it detached,
+    its columns loaded."""
 
     def make(**overrides: Any) -> Event:
         with app.app_context():
             [(event, _created)] = service.import_events(event_data(**overrides))
+            db.session.refresh(event)
+            db.session.expunge(event)
             return event
 
     return make
