@@ -7,11 +7,13 @@ event updates it (using SEQUENCE) instead of adding a copy.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+import uuid
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import gettext as _
-from icalendar import Calendar
+from icalendar import Calendar, Timezone
 from icalendar import Event as CalendarEvent
 from icalendar.enums import STATUS
 
@@ -45,8 +47,8 @@ def _calendar_event(event: Event, stamp: datetime) -> CalendarEvent:
     return CalendarEvent.new(
         uid=event_uid(event),
         summary=event.localised("title", language),
-        start=event.starts_at.astimezone(event.zone),
-        end=event.ends_at.astimezone(event.zone),
+        start=calendar_time(event.starts_at, event.zone),
+        end=calendar_time(event.ends_at, event.zone),
         stamp=stamp,
         last_modified=event.updated_at,
         sequence=event.sequence,
@@ -57,21 +59,60 @@ def _calendar_event(event: Event, stamp: datetime) -> CalendarEvent:
     )
 
 
-def _calendar(events: Iterable[Event], stamp: datetime, *, name: str | None = None) -> Calendar:
-    calendar = Calendar.new(prodid=PRODID, method="PUBLISH", name=name)
+def calendar_time(moment: datetime, zone: ZoneInfo) -> datetime:
+    """The time in the event's zone, or in UTC when that local time happens twice (the hour
+    clocks go back): RFC 5545 reads it as the first, ical.js as the second, UTC as itself."""
+    local = moment.astimezone(zone)
+    if local.replace(fold=0).utcoffset() != local.replace(fold=1).utcoffset():
+        return moment.astimezone(UTC)
+    return local
+
+
+def _timezones(events: list[Event]) -> list[Timezone]:
+    """VTIMEZONEs for the events' zones, covering a year either side of them.
+
+    Each change of offset is written as its own RDATE line: ical.js (Thunderbird, Nextcloud,
+    FullCalendar) reads only the first date of a comma-separated RDATE, and ignores the DTSTART
+    of an observance without RRULE, so that date is repeated as an RDATE too.
+    """
+    if not events:
+        return []
+    first = min(event.starts_at for event in events).date() - timedelta(days=366)
+    last = max(event.ends_at for event in events).date() + timedelta(days=366)
+    timezones = []
+    for tzid in sorted({event.timezone for event in events}):
+        timezone = Timezone.from_tzid(tzid, first_date=first, last_date=last)
+        for observance in timezone.subcomponents:
+            onsets = [observance.DTSTART]
+            rdates = observance.pop("RDATE", [])
+            for rdate in rdates if isinstance(rdates, list) else [rdates]:
+                onsets += [period.dt for period in rdate.dts]
+            for onset in onsets:
+                observance.add("RDATE", onset)
+        timezones.append(timezone)
+    return timezones
+
+
+def _calendar(
+    events: list[Event], stamp: datetime, *, uid: str, name: str | None = None
+) -> Calendar:
+    calendar = Calendar.new(prodid=PRODID, method="PUBLISH", name=name, uid=uid)
+    for timezone in _timezones(events):
+        calendar.add_component(timezone)
     for event in events:
         calendar.add_component(_calendar_event(event, stamp))
     if name:
         calendar.add("refresh-interval", timedelta(hours=6), parameters={"VALUE": "DURATION"})
         calendar.add("x-published-ttl", "PT6H")
-    calendar.add_missing_timezones()
     return calendar
 
 
 def event_calendar(event: Event, stamp: datetime) -> bytes:
-    return _calendar([event], stamp).to_ical()
+    return _calendar([event], stamp, uid=event.uid).to_ical()
 
 
 def feed_calendar(events: Iterable[Event], stamp: datetime) -> bytes:
     name = current_app.config["ORGANISATION_NAME"] or current_app.config["SITE_NAME"]
-    return _calendar(events, stamp, name=name).to_ical()
+    # The feed's own UID stays the same across refreshes, so it stays one subscription.
+    uid = str(uuid.uuid5(uuid.NAMESPACE_URL, absolute_url("events.calendar_feed")))
+    return _calendar(list(events), stamp, uid=uid, name=name).to_ical()
