@@ -22,7 +22,10 @@ from flask.testing import FlaskClient, FlaskCliRunner
 from service import PROJECT_ROOT, create_app
 from service.extensions import db
 
-pytest_plugins = ["tests.events.fixtures"]
+pytest_plugins = [
+    "tests.events.fixtures",
+    "tests.mail.fixtures",
+]
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
