@@ -30,7 +30,7 @@ def source_messages(project_root: Path) -> set[str]:
 
 
 def catalogue_problems(project_root: Path) -> list[str]:
-    """Missing, untranslated and fuzzy entries, one line each; empty when all is well."""
+    """Missing, untranslated, fuzzy and obsolete entries, one per line; empty when all is well."""
     wanted = source_messages(project_root)
     problems: list[str] = []
     for po_path in sorted((project_root / "service" / "translations").glob("*/LC_MESSAGES/*.po")):
@@ -49,6 +49,7 @@ def catalogue_problems(project_root: Path) -> list[str]:
             if msgid in wanted and message.fuzzy:
                 problems.append(f"{language}: fuzzy: {msgid!r}")
         problems += [f"{language}: missing: {msgid!r}" for msgid in sorted(wanted - present)]
+        problems += [f"{language}: obsolete: {msgid!r}" for msgid in sorted(present - wanted)]
     return problems
 
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 from html import unescape
 from html.parser import HTMLParser
-from datetime import UTC, datetime, timedelta
 
 import pytest
 
