@@ -29,7 +29,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
 
 def register_extensions(app: Flask) -> None:
-    from service import i18n
+    from service import i18n, models  # noqa: F401 - every table in the metadata
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
@@ -47,10 +47,12 @@ def register_blueprints(app: Flask) -> None:
     from service import i18n
     from service.events.api import bp as events_api_bp
     from service.events.views import bp as events_bp
+    from service.mail.views import bp as mail_bp
 
     app.register_blueprint(i18n.bp)
     app.register_blueprint(events_bp)
     app.register_blueprint(events_api_bp)
+    app.register_blueprint(mail_bp)
 
 
 def register_commands(app: Flask) -> None:

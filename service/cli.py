@@ -10,6 +10,9 @@ from flask.cli import AppGroup
 
 from service import demo
 from service.events.cli import events_cli
+from service.mail.cli import mail_cli
+from service.reminders.cli import reminders_cli
+from service.scheduler.cli import scheduler_cli
 
 demo_cli = AppGroup("demo", help="Demo content for a first look at Convoca.")
 
@@ -24,3 +27,6 @@ def load_demo_command() -> None:
 def init_app(app: Flask) -> None:
     app.cli.add_command(events_cli)
     app.cli.add_command(demo_cli)
+    app.cli.add_command(mail_cli)
+    app.cli.add_command(reminders_cli)
+    app.cli.add_command(scheduler_cli)

@@ -26,6 +26,28 @@ DEFAULTS: dict[str, Any] = {
     "WTF_CSRF_TIME_LIMIT": 3600 * 4,
     "LANGUAGE_COOKIE": "convoca_lang",
     "MAX_CONTENT_LENGTH": 1024 * 1024,
+    # The group's own address: Reply-To of every message and ORGANIZER of calendar entries.
+    "ORGANISER_EMAIL": "organisers@example.org",
+    # Mail, with Flask-Mail's names. No MAIL_SERVER: messages are written to MAIL_FILE_DIR.
+    "MAIL_BACKEND": "",  # smtp, file or memory; empty picks smtp when MAIL_SERVER is set
+    "MAIL_SERVER": "",
+    "MAIL_PORT": 25,
+    "MAIL_USE_TLS": False,  # STARTTLS
+    "MAIL_USE_SSL": False,  # implicit TLS, usually port 465
+    "MAIL_USERNAME": None,
+    "MAIL_PASSWORD": None,
+    "MAIL_DEFAULT_SENDER": "Convoca <convoca@localhost>",
+    "MAIL_FILE_DIR": "",  # default: instance/outbox
+    "MAIL_TIMEOUT": 15,
+    "MAIL_BATCH_SIZE": 100,
+    "MAIL_MAX_ATTEMPTS": 10,
+    "MAIL_LEASE_SECONDS": 120,
+    # A reminder is not sent to someone who registered more than this after its time.
+    "REMINDER_GRACE_MINUTES": 30,
+    # Run the sweep and dispatcher inside this process (make run); else `flask scheduler run`.
+    "SCHEDULER_ENABLED": False,
+    "SCHEDULER_DISPATCH_SECONDS": 5,
+    "SCHEDULER_SWEEP_SECONDS": 60,
 }
 
 

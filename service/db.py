@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import enum
 import sqlite3
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from sqlalchemy import DateTime, Engine, MetaData, String, event
-from sqlalchemy.orm import DeclarativeBase, mapped_column, registry
+from sqlalchemy import Connection, DateTime, Engine, Enum, MetaData, String, event
+from sqlalchemy.orm import DeclarativeBase, Session, mapped_column, registry
 from sqlalchemy.types import TypeDecorator
 
 NAMING_CONVENTION = {
@@ -44,10 +45,8 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.astimezone(UTC)
 
 
-Str80 = Annotated[str, mapped_column(String(80))]
 Str200 = Annotated[str, mapped_column(String(200))]
 Str500 = Annotated[str, mapped_column(String(500))]
-UTCTime = Annotated[datetime, mapped_column(UTCDateTime())]
 
 
 class Base(DeclarativeBase):
@@ -57,20 +56,60 @@ class Base(DeclarativeBase):
     )
 
 
+def enum_column(enum_class: type[enum.Enum], *, constraint: bool = True) -> Enum:
+    """Store enum values (not names) as strings, portable across databases.
+
+    ``constraint=False`` leaves out the CHECK, for lists that grow without a migration.
+    """
+    return Enum(
+        enum_class,
+        native_enum=False,
+        create_constraint=constraint,
+        length=20,
+        values_callable=lambda members: [member.value for member in members],
+        validate_strings=True,
+    )
+
+
 def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
 @event.listens_for(Engine, "connect")
 def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
-    """WAL for concurrent readers, a busy timeout instead of instant lock errors, real FKs."""
+    """WAL for concurrent readers, a busy timeout instead of instant lock errors, real FKs.
+
+    pysqlite's own transaction handling is turned off (SQLAlchemy's documented recipe) so that
+    ``_begin_sqlite`` decides how each transaction begins.
+    """
     if not isinstance(dbapi_connection, sqlite3.Connection):
         return
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=5000")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+
+
+@event.listens_for(Engine, "begin")
+def _begin_sqlite(connection: Connection) -> None:
+    if connection.dialect.name == "sqlite":
+        mode = connection.get_execution_options().get(SQLITE_BEGIN_OPTION, "DEFERRED")
+        connection.exec_driver_sql(f"BEGIN {mode}")
+
+
+SQLITE_BEGIN_OPTION = "convoca_sqlite_begin"
+
+
+def begin_writing(session: Session) -> None:
+    """Start the session's transaction holding the database's write lock.
+
+    Call it first in a unit of work that reads and then writes. On SQLite this is BEGIN
+    IMMEDIATE: a transaction that reads first and writes later can fail with "database is
+    locked" despite the busy timeout. PostgreSQL needs nothing here (lock rows instead).
+    """
+    session.connection(execution_options={SQLITE_BEGIN_OPTION: "IMMEDIATE"})
 
 
 def render_migration_type(type_: str, obj: Any, _autogen_context: Any) -> str | bool:

@@ -68,6 +68,13 @@ def demo_events(today: date) -> list[dict[str, Any]]:
             "extra_timezones": ["America/La_Paz"],
             "format": "online",
             "join_url": "https://meet.example.org/friends-of-bolivia-people-power",
+            "speaker_arrival_minutes": 30,
+            "speaker_notes": (
+                "Please join 30 minutes early for a sound check. Each speaker has **eight "
+                "minutes**, in the running order below; Christine will keep time and take "
+                "questions from the chat after the last speaker. Ollie joins from La Paz, where "
+                "it will be early afternoon."
+            ),
             "capacity": 500,
             "waiting_list": True,
             "status": "published",
@@ -82,28 +89,38 @@ def demo_events(today: date) -> list[dict[str, Any]]:
                     "name": "Ollie Vargas",
                     "role": "speaker",
                     "affiliation": "Journalist, eyewitness from Bolivia",
+                    "email": "ollie.vargas@speakers.example.org",
                 },
-                {"name": "Jeremy Corbyn MP", "role": "speaker", "affiliation": ""},
+                {
+                    "name": "Jeremy Corbyn MP",
+                    "role": "speaker",
+                    "affiliation": "",
+                    "email": "jeremy.corbyn@speakers.example.org",
+                },
                 {
                     "name": "Miriam Colque",
                     "role": "speaker",
                     "affiliation": "Bolivian activist in London",
+                    "email": "miriam.colque@speakers.example.org",
                 },
                 {
                     "name": "Alex Main",
                     "role": "speaker",
                     "affiliation": "Director of International Policy, "
                     "Center for Economic & Policy Research",
+                    "email": "alex.main@speakers.example.org",
                 },
                 {
                     "name": "Claudia Tuberg-Defor",
                     "role": "speaker",
                     "affiliation": "Wiphalas Across the World",
+                    "email": "claudia.tuberg.defor@speakers.example.org",
                 },
                 {
                     "name": "Christine Blower",
                     "role": "chair",
                     "affiliation": "Labour Friends of Progressive Latin America",
+                    "email": "christine.blower@speakers.example.org",
                 },
             ],
         },
@@ -131,12 +148,23 @@ def demo_events(today: date) -> list[dict[str, Any]]:
             "organised_by": "Friends of Bolivia",
             "supporters": ["Labour Friends of Progressive Latin America"],
             "people": [
-                {"name": "Tim Young", "role": "speaker", "affiliation": "Friends of Bolivia"},
-                {"name": "Cassandra Howarth", "role": "speaker", "affiliation": "Writer"},
+                {
+                    "name": "Tim Young",
+                    "role": "speaker",
+                    "affiliation": "Friends of Bolivia",
+                    "email": "tim.young@speakers.example.org",
+                },
+                {
+                    "name": "Cassandra Howarth",
+                    "role": "speaker",
+                    "affiliation": "Writer",
+                    "email": "cassandra.howarth@speakers.example.org",
+                },
                 {
                     "name": "Christine Blower",
                     "role": "chair",
                     "affiliation": "Labour Friends of Progressive Latin America",
+                    "email": "christine.blower@speakers.example.org",
                 },
             ],
         },

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Flask, current_app, redirect, request, url_for
+from flask import Blueprint, Flask, current_app, has_request_context, redirect, request, url_for
 from flask_babel import get_locale
 from werkzeug.wrappers import Response
 
@@ -16,6 +16,8 @@ ONE_YEAR = 365 * 24 * 3600
 
 def select_locale() -> str:
     languages = current_app.config["LANGUAGES"]
+    if not has_request_context():
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     chosen = request.cookies.get(current_app.config["LANGUAGE_COOKIE"])
     if chosen in languages:
         return chosen
@@ -56,7 +58,9 @@ def init_app(app: Flask) -> None:
     @app.context_processor
     def language_switch() -> dict[str, object]:
         language = current_language()
-        here = request.full_path.rstrip("?") if request else "/"
+        if not has_request_context():  # mail rendered by a job: no page to switch
+            return {"current_language": language, "other_languages": []}
+        here = request.full_path.rstrip("?")
         return {
             "current_language": language,
             "other_languages": [

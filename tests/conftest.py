@@ -25,6 +25,7 @@ from service.extensions import db
 pytest_plugins = [
     "tests.events.fixtures",
     "tests.mail.fixtures",
+    "tests.registration.fixtures",
 ]
 
 POSTGRES_ADMIN_URL = os.environ.get(

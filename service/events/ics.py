@@ -6,8 +6,8 @@ event updates it (using SEQUENCE) instead of adding a copy.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 import uuid
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 

@@ -7,22 +7,13 @@ import uuid
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import JSON, CheckConstraint, Enum, ForeignKey, String, Text
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from service.db import Base, Str200, Str500, utc_now
+from service.db import Base, Str200, Str500, enum_column, utc_now
 
-
-def _enum(enum_class: type[enum.Enum]) -> Enum:
-    """Store enum values (not names) as plain strings with a CHECK, portable across databases."""
-    return Enum(
-        enum_class,
-        native_enum=False,
-        create_constraint=True,
-        length=20,
-        values_callable=lambda members: [member.value for member in members],
-        validate_strings=True,
-    )
+DEFAULT_ATTENDEE_REMINDERS = (24 * 60, 60)  # a day and an hour before
+DEFAULT_SPEAKER_REMINDERS = (48 * 60, 120)  # two days and two hours before
 
 
 class EventFormat(enum.StrEnum):
@@ -60,7 +51,7 @@ class Event(Base):
     ends_at: Mapped[datetime] = mapped_column(index=True)
     timezone: Mapped[str] = mapped_column(String(64))  # IANA name, e.g. Europe/London
     extra_timezones: Mapped[list[str]] = mapped_column(JSON, default=list)
-    format: Mapped[EventFormat] = mapped_column(_enum(EventFormat))
+    format: Mapped[EventFormat] = mapped_column(enum_column(EventFormat))
     venue: Mapped[str] = mapped_column(String(200), default="")
     address: Mapped[str] = mapped_column(String(500), default="")
     # Private: only registrants ever see it (mail, personal joining link).
@@ -68,9 +59,19 @@ class Event(Base):
     capacity: Mapped[int | None]
     waiting_list: Mapped[bool] = mapped_column(default=True)
     status: Mapped[EventStatus] = mapped_column(
-        _enum(EventStatus), default=EventStatus.DRAFT, index=True
+        enum_column(EventStatus), default=EventStatus.DRAFT, index=True
     )
     organised_by: Mapped[str] = mapped_column(String(200), default="")
+    # Minutes before the start at which reminders go out.
+    attendee_reminder_offsets: Mapped[list[int]] = mapped_column(
+        JSON, default=lambda: list(DEFAULT_ATTENDEE_REMINDERS)
+    )
+    speaker_reminder_offsets: Mapped[list[int]] = mapped_column(
+        JSON, default=lambda: list(DEFAULT_SPEAKER_REMINDERS)
+    )
+    # The speaker brief: when to arrive or join for a tech check, and anything else they need.
+    speaker_arrival_minutes: Mapped[int] = mapped_column(default=30)
+    speaker_notes: Mapped[str] = mapped_column(Text, default="")  # Markdown
     # Bumped whenever calendar-visible details change, so clients replace their copy.
     sequence: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
@@ -129,7 +130,7 @@ class EventPerson(Base):
     event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
     position: Mapped[int] = mapped_column(default=0)
     name: Mapped[Str200]
-    role: Mapped[PersonRole] = mapped_column(_enum(PersonRole), default=PersonRole.SPEAKER)
+    role: Mapped[PersonRole] = mapped_column(enum_column(PersonRole), default=PersonRole.SPEAKER)
     affiliation: Mapped[str] = mapped_column(String(300), default="")
     # Private: used for speaker reminders, never shown publicly.
     email: Mapped[str | None] = mapped_column(String(254))

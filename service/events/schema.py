@@ -18,7 +18,13 @@ from pydantic import (
     model_validator,
 )
 
-from service.events.models import EventFormat, EventStatus, PersonRole
+from service.events.models import (
+    DEFAULT_ATTENDEE_REMINDERS,
+    DEFAULT_SPEAKER_REMINDERS,
+    EventFormat,
+    EventStatus,
+    PersonRole,
+)
 
 # Keys the API adds for readers; an import accepts and ignores them so a dump round-trips.
 DERIVED_KEYS = frozenset(
@@ -45,6 +51,10 @@ def _web_url(value: str) -> str:
     if value and not value.startswith(("https://", "http://")):
         raise ValueError("must be an http:// or https:// address")
     return value
+
+
+# Minutes before the start: at least 5 minutes, at most 30 days.
+ReminderOffset = Annotated[int, Field(ge=5, le=30 * 24 * 60)]
 
 
 class _Strict(BaseModel):
@@ -85,6 +95,14 @@ class EventData(_Strict):
     waiting_list: bool = True
     status: EventStatus = EventStatus.DRAFT
     organised_by: str = Field(default="", max_length=200)
+    attendee_reminder_offsets: list[ReminderOffset] = Field(
+        default_factory=lambda: list(DEFAULT_ATTENDEE_REMINDERS), max_length=5
+    )
+    speaker_reminder_offsets: list[ReminderOffset] = Field(
+        default_factory=lambda: list(DEFAULT_SPEAKER_REMINDERS), max_length=5
+    )
+    speaker_arrival_minutes: int = Field(default=30, ge=0, le=24 * 60)
+    speaker_notes: str = Field(default="", max_length=20_000)
     supporters: list[Annotated[str, Field(min_length=1, max_length=500)]] = Field(
         default_factory=list
     )

@@ -15,6 +15,10 @@ from service.text import render_markdown
 from service.urls import absolute_url
 
 PUBLIC_STATUSES = (EventStatus.PUBLISHED, EventStatus.CANCELLED)
+# Fields an import copies onto the event as they are; slug, supporters and people are matched.
+COPIED_FIELDS = tuple(
+    name for name in EventData.model_fields if name not in ("slug", "supporters", "people")
+)
 PAST_PAGE_SIZE = 20
 
 # Fields whose change makes calendar clients replace their copy (iCalendar SEQUENCE).
@@ -102,6 +106,10 @@ def dump_event(event: Event) -> dict[str, Any]:
         join_url=event.join_url,
         capacity=event.capacity,
         waiting_list=event.waiting_list,
+        attendee_reminder_offsets=list(event.attendee_reminder_offsets),
+        speaker_reminder_offsets=list(event.speaker_reminder_offsets),
+        speaker_arrival_minutes=event.speaker_arrival_minutes,
+        speaker_notes=event.speaker_notes,
         people=[
             {
                 "name": person.name,
@@ -133,26 +141,7 @@ def _upsert_event(data: EventData) -> tuple[Event, bool]:
         event = Event(slug=data.slug)
         db.session.add(event)
     before = {field: getattr(event, field) for field in CALENDAR_FIELDS}
-    for field in (
-        "title",
-        "title_es",
-        "summary",
-        "summary_es",
-        "description",
-        "description_es",
-        "starts_at",
-        "ends_at",
-        "timezone",
-        "extra_timezones",
-        "format",
-        "venue",
-        "address",
-        "join_url",
-        "capacity",
-        "waiting_list",
-        "status",
-        "organised_by",
-    ):
+    for field in COPIED_FIELDS:
         setattr(event, field, getattr(data, field))
     _sync_supporters(event, data.supporters)
     _sync_people(event, data.people)

@@ -16,11 +16,15 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+from flask import Flask
 
+from service import create_app
+from service.extensions import db
 from tests.conftest import make_database
 from tests.mail.fixtures import free_port
 
@@ -141,9 +145,17 @@ def _wait_until_serving(url: str, server: subprocess.Popen[bytes], log: Path) ->
     )
 
 
+@dataclass(frozen=True)
+class LiveDatabase:
+    url: str
+    env: dict[str, str]  # what the server and its ``flask`` commands run with
+
+
 @pytest.fixture(scope="session")
-def live_server(database_backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """Base URL (no trailing slash) of the app with the demo content, on ``database_backend``."""
+def live_database(
+    database_backend: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LiveDatabase]:
+    """A fresh database on ``database_backend``, migrated, with the demo content loaded."""
     tmp_dir = tmp_path_factory.mktemp(f"live-{database_backend}")
     database = make_database(database_backend, tmp_dir)
     try:
@@ -152,34 +164,58 @@ def live_server(database_backend: str, tmp_path_factory: pytest.TempPathFactory)
         env = _server_env(database.url, instance_path)
         _run_flask(["db", "upgrade"], env)
         _run_flask(["demo", "load"], env)
-
-        port = free_port()
-        base_url = f"http://127.0.0.1:{port}"
-        log = tmp_dir / "gunicorn.log"
-        with log.open("wb") as log_file:
-            server = subprocess.Popen(
-                [
-                    *_command("gunicorn"),
-                    *_gunicorn_options(),
-                    *("-w", "2", "-b", f"127.0.0.1:{port}", "wsgi:app"),
-                ],
-                cwd=PROJECT_ROOT,
-                env=env,
-                stdout=subprocess.DEVNULL,
-                stderr=log_file,
-            )
-        _wait_until_serving(base_url + "/", server, log)
-        try:
-            yield base_url
-        finally:
-            server.terminate()
-            try:
-                server.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
+        yield LiveDatabase(database.url, env)
     finally:
         database.drop()
+
+
+@pytest.fixture(scope="session")
+def live_server(
+    live_database: LiveDatabase, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """Base URL (no trailing slash) of the app served by gunicorn on ``live_database``."""
+    port = free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    log = tmp_path_factory.mktemp("gunicorn") / "gunicorn.log"
+    with log.open("wb") as log_file:
+        server = subprocess.Popen(
+            [
+                *_command("gunicorn"),
+                *_gunicorn_options(),
+                *("-w", "2", "-b", f"127.0.0.1:{port}", "wsgi:app"),
+            ],
+            cwd=PROJECT_ROOT,
+            env=live_database.env,
+            stdout=subprocess.DEVNULL,
+            stderr=log_file,
+        )
+    _wait_until_serving(base_url + "/", server, log)
+    try:
+        yield base_url
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+
+
+@pytest.fixture(scope="session")
+def live_app(live_database: LiveDatabase, live_server: str) -> Iterator[Flask]:
+    """The same app in this process, on the served database: to set up what a journey needs
+    (a registration, a mail) the way the service functions do, and to check what it did."""
+    app = create_app(
+        {
+            "SECRET_KEY": live_database.env["CONVOCA_SECRET_KEY"],
+            "DATABASE_URL": live_database.url,
+            "PUBLIC_URL": live_server,
+            "MAIL_BACKEND": "memory",
+        }
+    )
+    yield app
+    with app.app_context():
+        db.engine.dispose()
 
 
 @pytest.hookimpl(wrapper=True)

@@ -1,0 +1,80 @@
+"""The outbox: one row per message to send, and the addresses that asked for no more."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from service.db import Base, enum_column, utc_now
+
+
+class MessageStatus(enum.StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+class MessageKind(enum.StrEnum):
+    """What a message is for; unsubscribing stops one kind of mail to one address."""
+
+    CONFIRMATION = "confirmation"
+    WAITING_LIST = "waiting_list"
+    REMINDER = "reminder"
+    SPEAKER_REMINDER = "speaker_reminder"
+    ANNOUNCEMENT = "announcement"
+    TEST = "test"
+
+
+# Kinds that carry List-Unsubscribe and stop when the recipient unsubscribes.
+UNSUBSCRIBABLE_KINDS = frozenset(
+    {MessageKind.REMINDER, MessageKind.SPEAKER_REMINDER, MessageKind.ANNOUNCEMENT}
+)
+
+
+class OutboxMessage(Base):
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Whoever queues a message names it; the same key again is a no-op, so nothing goes twice.
+    dedupe_key: Mapped[str] = mapped_column(String(255), unique=True)
+    kind: Mapped[MessageKind] = mapped_column(enum_column(MessageKind, constraint=False))
+    recipient: Mapped[str] = mapped_column(String(254))
+    recipient_name: Mapped[str] = mapped_column(String(200), default="")
+    language: Mapped[str] = mapped_column(String(8), default="en")
+    # Rendered when queued, so every attempt sends the same message.
+    subject: Mapped[str] = mapped_column(String(300))
+    body_text: Mapped[str] = mapped_column(Text)
+    body_html: Mapped[str] = mapped_column(Text)
+    reply_to: Mapped[str] = mapped_column(String(254), default="")
+    unsubscribe_url: Mapped[str] = mapped_column(String(1000), default="")
+    # [{"filename", "content_type", "content"}] with text content (calendar files).
+    attachments: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    message_id: Mapped[str] = mapped_column(String(255), unique=True)
+    status: Mapped[MessageStatus] = mapped_column(
+        enum_column(MessageStatus), default=MessageStatus.PENDING
+    )
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime]
+    lease_token: Mapped[str | None] = mapped_column(String(32))
+    lease_expires_at: Mapped[datetime | None]
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    sent_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+
+
+class Unsubscription(Base):
+    """An address that asked for no more mail of one kind."""
+
+    __tablename__ = "unsubscriptions"
+    __table_args__ = (UniqueConstraint("email", "kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254))
+    kind: Mapped[MessageKind] = mapped_column(enum_column(MessageKind, constraint=False))
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)

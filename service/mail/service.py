@@ -1,0 +1,402 @@
+"""Queue messages in the caller's transaction; dispatch what is due; unsubscribe.
+
+Delivery promise: no message is lost, and each is sent at most once, except when a dispatcher
+dies between the relay accepting a message and our commit. Then the message goes again once
+its lease expires, with the same Message-ID, so mail clients show it once.
+"""
+
+from __future__ import annotations
+
+import random
+import secrets
+import time
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from email.utils import make_msgid
+from typing import Any
+
+from flask import current_app
+from flask_babel import force_locale
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from service.extensions import db
+from service.mail import compose
+from service.mail.models import (
+    UNSUBSCRIBABLE_KINDS,
+    MessageKind,
+    MessageStatus,
+    OutboxMessage,
+    Unsubscription,
+)
+from service.mail.transport import (
+    DeliveryError,
+    PermanentFailure,
+    RelayUnavailable,
+    make_transport,
+)
+from service.urls import absolute_url
+
+BACKOFF_BASE = timedelta(seconds=30)
+BACKOFF_CAP = timedelta(minutes=15)
+LEASE_CAP = timedelta(minutes=2)
+UNSUBSCRIBE_SALT = "convoca-unsubscribe"
+UNSUBSCRIBE_MAX_AGE = 400 * 24 * 3600  # a link in an old reminder still works for a year
+
+
+@dataclass(frozen=True)
+class Attachment:
+    filename: str
+    content_type: str  # e.g. "text/calendar; method=PUBLISH"
+    content: str
+
+
+def normalise_email(address: str) -> str:
+    """The form addresses are compared in: trimmed, lower-case."""
+    return address.strip().lower()
+
+
+def queue_message(
+    *,
+    kind: MessageKind,
+    dedupe_key: str,
+    to: str,
+    name: str,
+    language: str,
+    template: str,
+    context: dict[str, Any],
+    now: datetime,
+    attachments: Iterable[Attachment] = (),
+) -> bool:
+    """Render ``templates/email/<template>.{txt,html}`` in ``language`` and add it to the outbox.
+
+    Adds to the caller's transaction and does not commit. A ``dedupe_key`` seen before is a
+    no-op; so is a kind the recipient unsubscribed from. Returns whether a row was added.
+    """
+    if _queued(dedupe_key) or is_unsubscribed(to, kind):
+        return False
+    name = compose.single_line(name)
+    unsubscribe_url = unsubscribe_link(to, kind) if kind in UNSUBSCRIBABLE_KINDS else ""
+    with force_locale(language):
+        subject, body_text, body_html = render_email(
+            template, {**context, "recipient_name": name, "unsubscribe_url": unsubscribe_url}
+        )
+    values = {
+        "dedupe_key": dedupe_key,
+        "kind": kind,
+        "recipient": to.strip(),
+        "recipient_name": name,
+        "language": language,
+        "subject": subject,
+        "body_text": body_text,
+        "body_html": body_html,
+        "reply_to": current_app.config["ORGANISER_EMAIL"],
+        "unsubscribe_url": unsubscribe_url,
+        "attachments": [attachment.__dict__ for attachment in attachments],
+        "message_id": make_msgid(domain=compose.sender_domain()),
+        "status": MessageStatus.PENDING,
+        "next_attempt_at": now,
+        "created_at": now,
+    }
+    insert = postgresql.insert if _dialect() == "postgresql" else sqlite.insert
+    statement = insert(OutboxMessage).values(**values)
+    result = db.session.execute(statement.on_conflict_do_nothing(index_elements=["dedupe_key"]))
+    return bool(result.rowcount)
+
+
+def render_email(template: str, context: dict[str, Any]) -> tuple[str, str, str]:
+    """Subject, text body and HTML body; the text template sets ``subject`` at top level."""
+    context = dict(context)
+    current_app.update_template_context(context)
+    environment = current_app.jinja_env
+    text = environment.get_template(f"email/{template}.txt").make_module(context)
+    html = environment.get_template(f"email/{template}.html").render(context)
+    return compose.single_line(text.subject), str(text).strip() + "\n", html
+
+
+def _queued(dedupe_key: str) -> bool:
+    return (
+        db.session.scalar(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key))
+        is not None
+    )
+
+
+def _dialect() -> str:
+    return db.session.get_bind().dialect.name
+
+
+@dataclass
+class DispatchResult:
+    sent: int = 0
+    retrying: int = 0
+    failed: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def attempted(self) -> int:
+        return self.sent + self.retrying + self.failed
+
+
+def dispatch_due(now: datetime, *, batch_size: int | None = None) -> DispatchResult:
+    """Claim due messages in batches and send them until none is due (one pass)."""
+    config = current_app.config
+    batch_size = batch_size or int(config["MAIL_BATCH_SIZE"])
+    lease = min(timedelta(seconds=int(config["MAIL_LEASE_SECONDS"])), LEASE_CAP)
+    result = DispatchResult()
+    started = time.monotonic()
+    while True:
+        # Our clock moves on while we send; the lease is judged by it, never the database's.
+        current = now + timedelta(seconds=time.monotonic() - started)
+        token, messages = claim_due(current, batch_size, lease)
+        if not messages:
+            return result
+        _send_batch(messages, token, current, started, now, result)
+        if len(messages) < batch_size:
+            return result
+
+
+def claim_due(now: datetime, limit: int, lease: timedelta) -> tuple[str, list[OutboxMessage]]:
+    """Mark up to ``limit`` due messages as ours (``sending`` under a lease) and commit.
+
+    Due: pending with its time come, or ``sending`` under a lease that expired (its dispatcher
+    died). On PostgreSQL concurrent dispatchers skip each other's rows (SKIP LOCKED); SQLite
+    runs the single UPDATE atomically under its write lock.
+    """
+    token = secrets.token_hex(16)
+    due = (
+        select(OutboxMessage.id)
+        .where(
+            or_(
+                and_(
+                    OutboxMessage.status == MessageStatus.PENDING,
+                    OutboxMessage.next_attempt_at <= now,
+                ),
+                and_(
+                    OutboxMessage.status == MessageStatus.SENDING,
+                    OutboxMessage.lease_expires_at <= now,
+                ),
+            )
+        )
+        .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    db.session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id.in_(due.scalar_subquery()))
+        .values(
+            status=MessageStatus.SENDING,
+            lease_token=token,
+            lease_expires_at=now + lease,
+            attempts=OutboxMessage.attempts + 1,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    messages = list(
+        db.session.scalars(
+            select(OutboxMessage)
+            .where(OutboxMessage.lease_token == token)
+            .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+        )
+    )
+    # Detached, so that the read transaction can end now: on SQLite a transaction that read
+    # first cannot take the write lock later if another process wrote in between.
+    for message in messages:
+        db.session.expunge(message)
+    db.session.rollback()
+    return token, messages
+
+
+def _send_batch(
+    messages: list[OutboxMessage],
+    token: str,
+    current: datetime,
+    started: float,
+    now: datetime,
+    result: DispatchResult,
+) -> None:
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    max_attempts = int(app.config["MAIL_MAX_ATTEMPTS"])
+    with make_transport(app) as transport:
+        for index, message in enumerate(messages):
+            current = now + timedelta(seconds=time.monotonic() - started)
+            if message.lease_expires_at and current >= message.lease_expires_at:
+                _release(messages[index:], token, "lease expired before sending", current)
+                return
+            try:
+                transport.send(compose.build_email(message))
+            except RelayUnavailable as error:
+                for unsent in messages[index:]:
+                    _record_failure(unsent, token, error, current, max_attempts, result)
+                return
+            except DeliveryError as error:
+                _record_failure(message, token, error, current, max_attempts, result)
+                continue
+            _record_sent(message, token, current)
+            result.sent += 1
+
+
+def _record_sent(message: OutboxMessage, token: str, now: datetime) -> None:
+    db.session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message.id, OutboxMessage.lease_token == token)
+        .values(
+            status=MessageStatus.SENT,
+            sent_at=now,
+            lease_token=None,
+            lease_expires_at=None,
+            last_error="",
+        )
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+
+
+def _record_failure(
+    message: OutboxMessage,
+    token: str,
+    error: DeliveryError,
+    now: datetime,
+    max_attempts: int,
+    result: DispatchResult,
+) -> None:
+    give_up = isinstance(error, PermanentFailure) or message.attempts >= max_attempts
+    values: dict[str, Any] = {
+        "lease_token": None,
+        "lease_expires_at": None,
+        "last_error": error.reply[:2000],
+    }
+    if give_up:
+        values["status"] = MessageStatus.FAILED
+        result.failed += 1
+    else:
+        values["status"] = MessageStatus.PENDING
+        values["next_attempt_at"] = now + backoff(message.attempts)
+        result.retrying += 1
+    result.errors.append(f"{message.recipient}: {error.reply}")
+    db.session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message.id, OutboxMessage.lease_token == token)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+
+
+def _release(messages: list[OutboxMessage], token: str, reason: str, now: datetime) -> None:
+    db.session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.id.in_([message.id for message in messages]),
+            OutboxMessage.lease_token == token,
+        )
+        .values(
+            status=MessageStatus.PENDING,
+            lease_token=None,
+            lease_expires_at=None,
+            next_attempt_at=now,
+            attempts=OutboxMessage.attempts - 1,
+            last_error=reason,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+
+
+def backoff(attempts: int) -> timedelta:
+    """Exponential from 30 s, capped at 15 minutes, with ±20 % jitter so retries spread out."""
+    delay = min(BACKOFF_BASE * (2 ** max(attempts - 1, 0)), BACKOFF_CAP)
+    jittered = delay * random.uniform(0.8, 1.2)  # noqa: S311 - spreading retries, not secrecy
+    return min(jittered, BACKOFF_CAP)
+
+
+def retry_failed(now: datetime) -> int:
+    """Give every failed message a fresh set of attempts, due now."""
+    result = db.session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.status == MessageStatus.FAILED)
+        .values(status=MessageStatus.PENDING, attempts=0, next_attempt_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    return result.rowcount
+
+
+@dataclass(frozen=True)
+class MailStatus:
+    counts: dict[tuple[str, str], int]  # (status, kind) -> messages
+    recent_failures: list[OutboxMessage]
+
+
+def mail_status(limit: int = 10) -> MailStatus:
+    rows = db.session.execute(
+        select(OutboxMessage.status, OutboxMessage.kind, func.count()).group_by(
+            OutboxMessage.status, OutboxMessage.kind
+        )
+    )
+    counts = Counter({(str(status), str(kind)): total for status, kind, total in rows})
+    failures = list(
+        db.session.scalars(
+            select(OutboxMessage)
+            .where(OutboxMessage.status == MessageStatus.FAILED)
+            .order_by(OutboxMessage.id.desc())
+            .limit(limit)
+        )
+    )
+    return MailStatus(counts=dict(counts), recent_failures=failures)
+
+
+def _unsubscribe_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=UNSUBSCRIBE_SALT)
+
+
+def unsubscribe_link(email: str, kind: MessageKind) -> str:
+    token = _unsubscribe_serializer().dumps([normalise_email(email), kind.value])
+    return absolute_url("mail.unsubscribe", token=token)
+
+
+def read_unsubscribe_token(token: str) -> tuple[str, MessageKind] | None:
+    """The address and kind a link was made for, or None when it is forged or too old."""
+    try:
+        email, kind = _unsubscribe_serializer().loads(token, max_age=UNSUBSCRIBE_MAX_AGE)
+        return email, MessageKind(kind)
+    except (BadSignature, ValueError, TypeError):
+        return None
+
+
+def unsubscribe(email: str, kind: MessageKind, now: datetime) -> None:
+    """Stop ``kind`` mail to ``email``, and drop such messages not yet sent. Idempotent."""
+    email = normalise_email(email)
+    if not is_unsubscribed(email, kind):
+        insert = postgresql.insert if _dialect() == "postgresql" else sqlite.insert
+        db.session.execute(
+            insert(Unsubscription)
+            .values(email=email, kind=kind, created_at=now)
+            .on_conflict_do_nothing(index_elements=["email", "kind"])
+        )
+    db.session.execute(
+        update(OutboxMessage)
+        .where(
+            func.lower(OutboxMessage.recipient) == email,
+            OutboxMessage.kind == kind,
+            OutboxMessage.status == MessageStatus.PENDING,
+        )
+        .values(status=MessageStatus.FAILED, last_error="unsubscribed")
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+
+
+def is_unsubscribed(email: str, kind: MessageKind) -> bool:
+    return (
+        db.session.scalar(
+            select(Unsubscription.id).where(
+                Unsubscription.email == normalise_email(email), Unsubscription.kind == kind
+            )
+        )
+        is not None
+    )

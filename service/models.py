@@ -1,0 +1,7 @@
+"""Every area's models, imported together so the metadata (and migrations) see all tables."""
+
+from service.events.models import Event, EventPerson, Supporter
+from service.mail.models import OutboxMessage, Unsubscription
+from service.registration.models import Registration
+
+__all__ = ["Event", "EventPerson", "OutboxMessage", "Registration", "Supporter", "Unsubscription"]

@@ -1,0 +1,1 @@
+"""Registrations: people taking a place at an event (or on its waiting list)."""

@@ -1,0 +1,1 @@
+"""Reminders before each meeting: to attendees, and a brief to speakers and the chair."""

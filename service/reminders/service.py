@@ -1,0 +1,252 @@
+"""The reminder sweep: queue every reminder that is due, once.
+
+A reminder's dedupe key holds the event's start time, so a rescheduled event gets fresh
+reminders while nothing else is ever queued twice. When several reminders of one event are
+due at once (the scheduler was down), only the latest is sent: nobody gets "tomorrow" an hour
+before the start.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import String, cast, exists, literal, select
+from sqlalchemy.orm import selectinload
+
+from service.db import begin_writing
+from service.events.models import Event, EventPerson, EventStatus
+from service.events.timing import EventTiming, event_timing, format_time, zone_abbreviation
+from service.extensions import db
+from service.i18n import current_language
+from service.mail import service as mail
+from service.mail.models import MessageKind, OutboxMessage, Unsubscription
+from service.registration.models import Registration, RegistrationStatus
+from service.text import render_markdown
+from service.urls import absolute_url
+
+LONGEST_OFFSET = timedelta(days=30)
+COMMIT_EVERY = 200
+
+
+@dataclass(frozen=True)
+class Reminder:
+    """One reminder of an event: who gets it (attendees or speakers) and how long before."""
+
+    kind: MessageKind
+    minutes_before: int
+    due_at: datetime
+
+    def key_prefix(self, event: Event) -> str:
+        start = event.starts_at.strftime("%Y%m%dT%H%MZ")
+        return f"{self.kind.value}:{event.id}:{start}:{self.minutes_before}:"
+
+
+def reminders_of(event: Event, kind: MessageKind) -> list[Reminder]:
+    offsets = (
+        event.attendee_reminder_offsets
+        if kind is MessageKind.REMINDER
+        else event.speaker_reminder_offsets
+    )
+    return sorted(
+        (
+            Reminder(kind, minutes, event.starts_at - timedelta(minutes=minutes))
+            for minutes in set(offsets)
+        ),
+        key=lambda reminder: reminder.due_at,
+    )
+
+
+def latest_due(event: Event, kind: MessageKind, now: datetime) -> Reminder | None:
+    due = [reminder for reminder in reminders_of(event, kind) if reminder.due_at <= now]
+    return due[-1] if due else None
+
+
+def sweep_reminders(now: datetime) -> int:
+    """Queue every reminder due at ``now``; returns how many were queued.
+
+    One transaction per event, holding the write lock from its start (SQLite); concurrent
+    sweeps are safe because a dedupe key can be queued only once.
+    """
+    event_ids = _events_in_reminder_window(now)
+    db.session.commit()
+    queued = 0
+    for event_id in event_ids:
+        begin_writing(db.session)
+        event = db.session.scalar(
+            select(Event).where(Event.id == event_id).options(selectinload(Event.people))
+        )
+        if event is not None:
+            queued += _queue_attendee_reminders(event, now)
+            queued += _queue_speaker_reminders(event, now)
+        db.session.commit()
+    return queued
+
+
+def _events_in_reminder_window(now: datetime) -> list[int]:
+    return list(
+        db.session.scalars(
+            select(Event.id)
+            .where(
+                Event.status == EventStatus.PUBLISHED,
+                Event.starts_at > now,
+                Event.starts_at <= now + LONGEST_OFFSET,
+            )
+            .order_by(Event.starts_at)
+        )
+    )
+
+
+def _due_registrations(event: Event, reminder: Reminder) -> list[tuple[int, str, str, str]]:
+    """(id, email, name, language) of confirmed registrants not yet reminded, not unsubscribed,
+    and registered in time for this reminder."""
+    grace = timedelta(minutes=int(current_app.config["REMINDER_GRACE_MINUTES"]))
+    key = literal(reminder.key_prefix(event)) + cast(Registration.id, String)
+    query = (
+        select(Registration.id, Registration.email, Registration.name, Registration.language)
+        .where(
+            Registration.event_id == event.id,
+            Registration.status == RegistrationStatus.CONFIRMED,
+            Registration.created_at <= reminder.due_at + grace,
+            ~exists().where(OutboxMessage.dedupe_key == key),
+            ~exists().where(
+                Unsubscription.email == Registration.email,
+                Unsubscription.kind == MessageKind.REMINDER,
+            ),
+        )
+        .order_by(Registration.id)
+    )
+    return [tuple(row) for row in db.session.execute(query)]
+
+
+def _queue_attendee_reminders(event: Event, now: datetime) -> int:
+    reminder = latest_due(event, MessageKind.REMINDER, now)
+    if reminder is None:
+        return 0
+    key_prefix = reminder.key_prefix(event)
+    context = _reminder_context(event, reminder)
+    queued = 0
+    for number, (registration_id, email, name, language) in enumerate(
+        _due_registrations(event, reminder), start=1
+    ):
+        if number % COMMIT_EVERY == 0:  # let dispatchers (and SQLite writers) in meanwhile
+            db.session.commit()
+            begin_writing(db.session)
+        queued += mail.queue_message(
+            kind=MessageKind.REMINDER,
+            dedupe_key=key_prefix + str(registration_id),
+            to=email,
+            name=name,
+            language=language,
+            template="reminder",
+            context=context,
+            now=now,
+        )
+    return queued
+
+
+def _queue_speaker_reminders(event: Event, now: datetime) -> int:
+    reminder = latest_due(event, MessageKind.SPEAKER_REMINDER, now)
+    if reminder is None:
+        return 0
+    queued = 0
+    for person in event.people:
+        if not person.email:
+            continue
+        queued += mail.queue_message(
+            kind=MessageKind.SPEAKER_REMINDER,
+            dedupe_key=reminder.key_prefix(event) + str(person.id),
+            to=person.email,
+            name=person.name,
+            language=current_app.config["BABEL_DEFAULT_LOCALE"],
+            template="speaker_reminder",
+            context=_reminder_context(event, reminder) | {"person": person},
+            now=now,
+        )
+    return queued
+
+
+def _reminder_context(event: Event, reminder: Reminder) -> dict[str, object]:
+    """What the templates need; times are formatted inside the recipient's language."""
+    arrival = event.starts_at - timedelta(minutes=event.speaker_arrival_minutes)
+    local_arrival = arrival.astimezone(event.zone)
+    return {
+        "event": event,
+        "reminder": reminder,
+        "timing": _LazyTiming(event),
+        "event_url": absolute_url("events.show_event", slug=event.slug),
+        "calendar_url": absolute_url("events.download_event_calendar", slug=event.slug),
+        "arrival_time": f"{format_time(arrival, event.zone)} {zone_abbreviation(local_arrival)}",
+        "speaker_notes_html": render_markdown(event.speaker_notes),
+    }
+
+
+class _LazyTiming:
+    """The event's times, formatted when a template reads them in the locale then in force."""
+
+    def __init__(self, event: Event) -> None:
+        self.event = event
+        self.by_language: dict[str, EventTiming] = {}
+
+    def __getattr__(self, name: str) -> object:
+        language = current_language()
+        if language not in self.by_language:
+            self.by_language[language] = event_timing(self.event)
+        return getattr(self.by_language[language], name)
+
+
+@dataclass(frozen=True)
+class PlannedMessage:
+    kind: MessageKind
+    due_at: datetime
+    recipient: str
+    name: str
+    minutes_before: int
+    status: str  # "sent", "pending", "failed", "scheduled" (not queued yet) or "too late"
+
+
+def upcoming_reminders(event: Event, now: datetime) -> list[PlannedMessage]:
+    """Every reminder of the event, to whom and when, with what has happened to it so far."""
+    grace = timedelta(minutes=int(current_app.config["REMINDER_GRACE_MINUTES"]))
+    registrations = list(
+        db.session.scalars(
+            select(Registration)
+            .where(
+                Registration.event_id == event.id,
+                Registration.status == RegistrationStatus.CONFIRMED,
+            )
+            .order_by(Registration.id)
+        )
+    )
+    speakers: list[EventPerson] = [person for person in event.people if person.email]
+    statuses = {
+        key: status
+        for key, status in db.session.execute(
+            select(OutboxMessage.dedupe_key, OutboxMessage.status).where(
+                OutboxMessage.dedupe_key.like(f"%:{event.id}:%")
+            )
+        )
+    }
+    planned: list[PlannedMessage] = []
+    for kind, people in (
+        (MessageKind.REMINDER, [(r.id, r.email, r.name, r.created_at) for r in registrations]),
+        (MessageKind.SPEAKER_REMINDER, [(p.id, p.email or "", p.name, None) for p in speakers]),
+    ):
+        for reminder in reminders_of(event, kind):
+            for person_id, email, name, registered_at in people:
+                status = statuses.get(reminder.key_prefix(event) + str(person_id))
+                if status is not None:
+                    label = str(status)
+                elif registered_at is not None and registered_at > reminder.due_at + grace:
+                    label = "too late"
+                elif reminder.due_at <= now:
+                    label = "due"
+                else:
+                    label = "scheduled"
+                planned.append(
+                    PlannedMessage(
+                        kind, reminder.due_at, email, name, reminder.minutes_before, label
+                    )
+                )
+    return sorted(planned, key=lambda message: (message.due_at, message.kind, message.name))

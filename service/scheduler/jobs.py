@@ -1,0 +1,29 @@
+"""The jobs: each opens an app context and calls one service function with the app's clock."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask
+
+from service.db import utc_now
+from service.mail.service import dispatch_due
+from service.reminders.service import sweep_reminders
+
+log = logging.getLogger(__name__)
+
+
+def sweep(app: Flask) -> None:
+    with app.app_context():
+        queued = sweep_reminders(utc_now())
+        if queued:
+            log.info("queued %d reminder(s)", queued)
+
+
+def dispatch(app: Flask) -> None:
+    with app.app_context():
+        result = dispatch_due(utc_now())
+        if result.attempted:
+            log.info(
+                "mail: sent %d, retrying %d, failed %d", result.sent, result.retrying, result.failed
+            )
