@@ -8,7 +8,7 @@ from typing import Any
 from flask import Flask
 
 from service import config as app_config
-from service.extensions import babel, csrf, db, migrate
+from service.extensions import babel, csrf, db, limiter, migrate
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -34,6 +34,7 @@ def register_extensions(app: Flask) -> None:
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
     csrf.init_app(app)
+    limiter.init_app(app)
     babel.init_app(app, locale_selector=i18n.select_locale)
     i18n.init_app(app)
 
@@ -48,11 +49,13 @@ def register_blueprints(app: Flask) -> None:
     from service.events.api import bp as events_api_bp
     from service.events.views import bp as events_bp
     from service.mail.views import bp as mail_bp
+    from service.registration.views import bp as registration_bp
 
     app.register_blueprint(i18n.bp)
     app.register_blueprint(events_bp)
     app.register_blueprint(events_api_bp)
     app.register_blueprint(mail_bp)
+    app.register_blueprint(registration_bp)
 
 
 def register_commands(app: Flask) -> None:

@@ -42,6 +42,22 @@ DEFAULTS: dict[str, Any] = {
     "MAIL_BATCH_SIZE": 100,
     "MAIL_MAX_ATTEMPTS": 10,
     "MAIL_LEASE_SECONDS": 120,
+    # Ask DNS whether an email address's domain takes mail (needs a network).
+    "EMAIL_CHECK_DELIVERABILITY": False,
+    # The personal joining link opens the meeting from this long before the start.
+    "JOIN_OPENS_MINUTES": 30,
+    # Manage links keep working until this many days after the event.
+    "MANAGE_LINK_DAYS": 30,
+    # A repeated registration re-sends the confirmation at most this often.
+    "CONFIRMATION_RESEND_MINUTES": 5,
+    # Flask-Limiter: per-address limits on forms; a Redis URL shares them between processes.
+    "RATELIMIT_ENABLED": True,
+    "RATELIMIT_STORAGE_URI": "memory://",
+    "RATELIMIT_HEADERS_ENABLED": False,
+    "REGISTRATION_RATE_LIMIT": "10 per minute; 60 per hour",
+    # Markdown shown at /privacy; empty uses the built-in notice (English and Spanish).
+    "PRIVACY_NOTICE": "",
+    "PRIVACY_NOTICE_ES": "",
     # A reminder is not sent to someone who registered more than this after its time.
     "REMINDER_GRACE_MINUTES": 30,
     # Run the sweep and dispatcher inside this process (make run); else `flask scheduler run`.

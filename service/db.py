@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from sqlalchemy import Connection, DateTime, Engine, Enum, MetaData, String, event
-from sqlalchemy.orm import DeclarativeBase, Session, mapped_column, registry
+from sqlalchemy.orm import DeclarativeBase, Session, mapped_column, registry, scoped_session
 from sqlalchemy.types import TypeDecorator
 
 NAMING_CONVENTION = {
@@ -102,13 +102,18 @@ def _begin_sqlite(connection: Connection) -> None:
 SQLITE_BEGIN_OPTION = "convoca_sqlite_begin"
 
 
-def begin_writing(session: Session) -> None:
+def begin_writing(session: Session | scoped_session[Session]) -> None:
     """Start the session's transaction holding the database's write lock.
 
     Call it first in a unit of work that reads and then writes. On SQLite this is BEGIN
     IMMEDIATE: a transaction that reads first and writes later can fail with "database is
     locked" despite the busy timeout. PostgreSQL needs nothing here (lock rows instead).
+    A transaction already open (a view's reads) is committed first: it has nothing to lose.
     """
+    if isinstance(session, scoped_session):
+        session = session()
+    if session.in_transaction():
+        session.commit()
     session.connection(execution_options={SQLITE_BEGIN_OPTION: "IMMEDIATE"})
 
 

@@ -2,6 +2,14 @@
 
 from service.events.models import Event, EventPerson, Supporter
 from service.mail.models import OutboxMessage, Unsubscription
-from service.registration.models import Registration
+from service.registration.models import JoinClick, Registration
 
-__all__ = ["Event", "EventPerson", "OutboxMessage", "Registration", "Supporter", "Unsubscription"]
+__all__ = [
+    "Event",
+    "EventPerson",
+    "JoinClick",
+    "OutboxMessage",
+    "Registration",
+    "Supporter",
+    "Unsubscription",
+]

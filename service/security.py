@@ -1,8 +1,12 @@
-"""Security headers on every response, and refusal of NUL bytes before they reach the database."""
+"""Security headers on every response, NUL bytes refused before they reach the database, and
+signed tokens for the links we mail."""
 
 from __future__ import annotations
 
-from flask import Flask, abort, request
+from typing import Any
+
+from flask import Flask, abort, current_app, request
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 from werkzeug.wrappers import Response
 
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -57,3 +61,20 @@ def init_app(app: Flask) -> None:
                 "Strict-Transport-Security", "max-age=31536000; includeSubDomains"
             )
             return response
+
+
+def sign_link(purpose: str, payload: Any) -> str:
+    """A URL-safe token for ``payload``, signed with the app's key for one purpose only."""
+    return _serializer(purpose).dumps(payload)
+
+
+def read_link(purpose: str, token: str, *, max_age: int | None = None) -> Any | None:
+    """The payload of a token made by ``sign_link`` for ``purpose``; None if forged or old."""
+    try:
+        return _serializer(purpose).loads(token, max_age=max_age)
+    except BadSignature:
+        return None
+
+
+def _serializer(purpose: str) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=f"convoca-{purpose}")

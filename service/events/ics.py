@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import gettext as _
-from icalendar import Calendar, Timezone
+from icalendar import Calendar, Timezone, vCalAddress
 from icalendar import Event as CalendarEvent
 from icalendar.enums import STATUS
 
@@ -56,7 +56,15 @@ def _calendar_event(event: Event, stamp: datetime) -> CalendarEvent:
         location=event_location(event),
         url=url,
         status=STATUS.CANCELLED if event.is_cancelled else STATUS.CONFIRMED,
+        organizer=_organizer(event),
     )
+
+
+def _organizer(event: Event) -> vCalAddress:
+    """A real address (the organisers'), so replies and calendar updates reach people."""
+    organizer = vCalAddress(f"mailto:{current_app.config['ORGANISER_EMAIL']}")
+    organizer.params["CN"] = event.organised_by or current_app.config["ORGANISATION_NAME"]
+    return organizer
 
 
 def calendar_time(moment: datetime, zone: ZoneInfo) -> datetime:

@@ -58,6 +58,9 @@ class Event(Base):
     join_url: Mapped[str] = mapped_column(String(1000), default="")
     capacity: Mapped[int | None]
     waiting_list: Mapped[bool] = mapped_column(default=True)
+    # Registration is open from (if set) until (if set) and never once the event has started.
+    registration_opens_at: Mapped[datetime | None]
+    registration_closes_at: Mapped[datetime | None]
     status: Mapped[EventStatus] = mapped_column(
         enum_column(EventStatus), default=EventStatus.DRAFT, index=True
     )

@@ -93,6 +93,8 @@ class EventData(_Strict):
     join_url: Annotated[str, AfterValidator(_web_url)] = Field(default="", max_length=1000)
     capacity: int | None = Field(default=None, ge=1)
     waiting_list: bool = True
+    registration_opens_at: AwareDatetime | None = None
+    registration_closes_at: AwareDatetime | None = None
     status: EventStatus = EventStatus.DRAFT
     organised_by: str = Field(default="", max_length=200)
     attendee_reminder_offsets: list[ReminderOffset] = Field(

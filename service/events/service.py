@@ -106,6 +106,8 @@ def dump_event(event: Event) -> dict[str, Any]:
         join_url=event.join_url,
         capacity=event.capacity,
         waiting_list=event.waiting_list,
+        registration_opens_at=_local_iso(event, event.registration_opens_at),
+        registration_closes_at=_local_iso(event, event.registration_closes_at),
         attendee_reminder_offsets=list(event.attendee_reminder_offsets),
         speaker_reminder_offsets=list(event.speaker_reminder_offsets),
         speaker_arrival_minutes=event.speaker_arrival_minutes,
@@ -121,6 +123,10 @@ def dump_event(event: Event) -> dict[str, Any]:
         ],
     )
     return data
+
+
+def _local_iso(event: Event, moment: datetime | None) -> str | None:
+    return moment.astimezone(event.zone).isoformat() if moment else None
 
 
 def import_events(document: Any) -> list[tuple[Event, bool]]:

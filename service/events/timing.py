@@ -60,6 +60,12 @@ def format_time(moment: datetime, zone: ZoneInfo) -> str:
     return format_datetime(moment, TIME_PATTERN, tzinfo=zone, locale=_language())
 
 
+def format_moment(moment: datetime, zone: ZoneInfo) -> str:
+    """ "Monday 19 April 2027, 18:30 BST" in the current language."""
+    local = moment.astimezone(zone)
+    return f"{format_date(moment, zone)}, {format_time(moment, zone)} {zone_abbreviation(local)}"
+
+
 def display_zones(event: Event) -> list[str]:
     """The event's extra zones, then the site's, without repeats or the event's own zone."""
     zones: list[str] = []
@@ -74,8 +80,7 @@ def event_timing(event: Event) -> EventTiming:
     start_local = event.starts_at.astimezone(zone)
     end_local = event.ends_at.astimezone(zone)
     date = format_date(event.starts_at, zone)
-    start_time = format_time(event.starts_at, zone)
-    starts = f"{date}, {start_time} {zone_abbreviation(start_local)}"
+    starts = format_moment(event.starts_at, zone)
     ends = f"{format_time(event.ends_at, zone)} {zone_abbreviation(end_local)}"
     ends_another_day = end_local.date() != start_local.date()
     if ends_another_day:
@@ -100,3 +105,18 @@ def _zone_time(moment: datetime, event_local: datetime, zone_name: str) -> ZoneT
         day = format_date(moment, zone, with_year=False)
         text = _("%(time)s on %(day)s in %(place)s", time=time, day=day, place=place)
     return ZoneTime(place=place, text=text)
+
+
+class LazyTiming:
+    """The event's times, formatted when a template reads them, in the locale then in force:
+    one context serves messages in several languages."""
+
+    def __init__(self, event: Event) -> None:
+        self.event = event
+        self.by_language: dict[str, EventTiming] = {}
+
+    def __getattr__(self, name: str) -> object:
+        language = _language()
+        if language not in self.by_language:
+            self.by_language[language] = event_timing(self.event)
+        return getattr(self.by_language[language], name)

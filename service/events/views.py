@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from urllib.parse import quote, urlencode
 
 from flask import Blueprint, Response, abort, render_template, request
@@ -10,7 +11,7 @@ from flask_babel import lazy_gettext as _l
 from service.db import utc_now
 from service.events import ics, service
 from service.events.models import Event, EventFormat
-from service.events.timing import event_timing
+from service.events.timing import event_timing, format_moment
 from service.i18n import current_language
 from service.text import render_markdown
 from service.urls import absolute_url
@@ -119,3 +120,8 @@ def format_label(event_format: EventFormat) -> str:
 @bp.app_template_global()
 def share_label(network: str) -> str:
     return str(SHARE_LABELS[network])
+
+
+@bp.app_template_global()
+def format_event_moment(event: Event, moment: datetime) -> str:
+    return format_moment(moment, event.zone)

@@ -44,11 +44,13 @@ def build_email(message: OutboxMessage) -> EmailMessage:
     for attachment in message.attachments:
         maintype, _slash, rest = attachment["content_type"].partition("/")
         subtype, *parameters = [part.strip() for part in rest.split(";")]
-        email.add_attachment(
-            attachment["content"].encode(),
-            maintype=maintype,
-            subtype=subtype,
-            filename=attachment["filename"],
-            params=dict(parameter.split("=", 1) for parameter in parameters),
-        )
+        options = {
+            "subtype": subtype,
+            "filename": attachment["filename"],
+            "params": dict(parameter.split("=", 1) for parameter in parameters),
+        }
+        if maintype == "text":
+            email.add_attachment(attachment["content"], charset="utf-8", **options)
+        else:
+            email.add_attachment(attachment["content"].encode(), maintype=maintype, **options)
     return email

@@ -19,7 +19,6 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import force_locale
-from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
@@ -38,12 +37,13 @@ from service.mail.transport import (
     RelayUnavailable,
     make_transport,
 )
+from service.security import read_link, sign_link
 from service.urls import absolute_url
 
 BACKOFF_BASE = timedelta(seconds=30)
 BACKOFF_CAP = timedelta(minutes=15)
 LEASE_CAP = timedelta(minutes=2)
-UNSUBSCRIBE_SALT = "convoca-unsubscribe"
+UNSUBSCRIBE_PURPOSE = "unsubscribe"
 UNSUBSCRIBE_MAX_AGE = 400 * 24 * 3600  # a link in an old reminder still works for a year
 
 
@@ -350,21 +350,18 @@ def mail_status(limit: int = 10) -> MailStatus:
     return MailStatus(counts=dict(counts), recent_failures=failures)
 
 
-def _unsubscribe_serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=UNSUBSCRIBE_SALT)
-
-
 def unsubscribe_link(email: str, kind: MessageKind) -> str:
-    token = _unsubscribe_serializer().dumps([normalise_email(email), kind.value])
+    token = sign_link(UNSUBSCRIBE_PURPOSE, [normalise_email(email), kind.value])
     return absolute_url("mail.unsubscribe", token=token)
 
 
 def read_unsubscribe_token(token: str) -> tuple[str, MessageKind] | None:
     """The address and kind a link was made for, or None when it is forged or too old."""
+    payload = read_link(UNSUBSCRIBE_PURPOSE, token, max_age=UNSUBSCRIBE_MAX_AGE)
     try:
-        email, kind = _unsubscribe_serializer().loads(token, max_age=UNSUBSCRIBE_MAX_AGE)
-        return email, MessageKind(kind)
-    except (BadSignature, ValueError, TypeError):
+        email, kind = payload  # type: ignore[misc]
+        return str(email), MessageKind(kind)
+    except (TypeError, ValueError):
         return None
 
 

@@ -1,11 +1,12 @@
-"""A person's registration for an event."""
+"""A person's registration for an event, and each use of their personal joining link."""
 
 from __future__ import annotations
 
 import enum
+import secrets
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from service.db import Base, Str200, enum_column, utc_now
@@ -18,9 +19,16 @@ class RegistrationStatus(enum.StrEnum):
     CANCELLED = "cancelled"
 
 
+def new_link_secret() -> str:
+    return secrets.token_hex(16)
+
+
 class Registration(Base):
     __tablename__ = "registrations"
-    __table_args__ = (UniqueConstraint("event_id", "email"),)
+    __table_args__ = (
+        UniqueConstraint("event_id", "email"),
+        Index("ix_registrations_event_status", "event_id", "status", "created_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
@@ -31,7 +39,42 @@ class Registration(Base):
     status: Mapped[RegistrationStatus] = mapped_column(
         enum_column(RegistrationStatus), default=RegistrationStatus.CONFIRMED
     )
+    # Consent to hear about future events: never assumed, recorded with its time.
+    keep_informed: Mapped[bool] = mapped_column(default=False)
+    keep_informed_at: Mapped[datetime | None]
+    # Part of every signed link (manage, join): a new value revokes the links sent so far.
+    link_secret: Mapped[str] = mapped_column(String(32), default=new_link_secret)
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
+    promoted_at: Mapped[datetime | None]
     cancelled_at: Mapped[datetime | None]
 
     event: Mapped[Event] = relationship()
+    joins: Mapped[list[JoinClick]] = relationship(
+        back_populates="registration", cascade="all, delete-orphan", order_by="JoinClick.id"
+    )
+
+    @property
+    def is_confirmed(self) -> bool:
+        return self.status is RegistrationStatus.CONFIRMED
+
+    @property
+    def is_waiting(self) -> bool:
+        return self.status is RegistrationStatus.WAITING
+
+    @property
+    def is_cancelled(self) -> bool:
+        return self.status is RegistrationStatus.CANCELLED
+
+
+class JoinClick(Base):
+    """One use of a personal joining link that led into the meeting."""
+
+    __tablename__ = "join_clicks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    registration_id: Mapped[int] = mapped_column(
+        ForeignKey("registrations.id", ondelete="CASCADE"), index=True
+    )
+    clicked_at: Mapped[datetime] = mapped_column(default=utc_now)
+
+    registration: Mapped[Registration] = relationship(back_populates="joins")

@@ -17,12 +17,12 @@ from sqlalchemy.orm import selectinload
 
 from service.db import begin_writing
 from service.events.models import Event, EventPerson, EventStatus
-from service.events.timing import EventTiming, event_timing, format_time, zone_abbreviation
+from service.events.timing import LazyTiming, format_time, zone_abbreviation
 from service.extensions import db
-from service.i18n import current_language
 from service.mail import service as mail
 from service.mail.models import MessageKind, OutboxMessage, Unsubscription
 from service.registration.models import Registration, RegistrationStatus
+from service.registration.service import join_link
 from service.text import render_markdown
 from service.urls import absolute_url
 
@@ -98,13 +98,19 @@ def _events_in_reminder_window(now: datetime) -> list[int]:
     )
 
 
-def _due_registrations(event: Event, reminder: Reminder) -> list[tuple[int, str, str, str]]:
-    """(id, email, name, language) of confirmed registrants not yet reminded, not unsubscribed,
-    and registered in time for this reminder."""
+def _due_registrations(event: Event, reminder: Reminder) -> list[tuple[int, str, str, str, str]]:
+    """(id, email, name, language, link secret) of confirmed registrants not yet reminded, not
+    unsubscribed, and registered in time for this reminder."""
     grace = timedelta(minutes=int(current_app.config["REMINDER_GRACE_MINUTES"]))
     key = literal(reminder.key_prefix(event)) + cast(Registration.id, String)
     query = (
-        select(Registration.id, Registration.email, Registration.name, Registration.language)
+        select(
+            Registration.id,
+            Registration.email,
+            Registration.name,
+            Registration.language,
+            Registration.link_secret,
+        )
         .where(
             Registration.event_id == event.id,
             Registration.status == RegistrationStatus.CONFIRMED,
@@ -127,7 +133,7 @@ def _queue_attendee_reminders(event: Event, now: datetime) -> int:
     key_prefix = reminder.key_prefix(event)
     context = _reminder_context(event, reminder)
     queued = 0
-    for number, (registration_id, email, name, language) in enumerate(
+    for number, (registration_id, email, name, language, link_secret) in enumerate(
         _due_registrations(event, reminder), start=1
     ):
         if number % COMMIT_EVERY == 0:  # let dispatchers (and SQLite writers) in meanwhile
@@ -140,7 +146,7 @@ def _queue_attendee_reminders(event: Event, now: datetime) -> int:
             name=name,
             language=language,
             template="reminder",
-            context=context,
+            context=context | {"join_url": join_link(registration_id, link_secret)},
             now=now,
         )
     return queued
@@ -174,26 +180,12 @@ def _reminder_context(event: Event, reminder: Reminder) -> dict[str, object]:
     return {
         "event": event,
         "reminder": reminder,
-        "timing": _LazyTiming(event),
+        "timing": LazyTiming(event),
         "event_url": absolute_url("events.show_event", slug=event.slug),
         "calendar_url": absolute_url("events.download_event_calendar", slug=event.slug),
         "arrival_time": f"{format_time(arrival, event.zone)} {zone_abbreviation(local_arrival)}",
         "speaker_notes_html": render_markdown(event.speaker_notes),
     }
-
-
-class _LazyTiming:
-    """The event's times, formatted when a template reads them in the locale then in force."""
-
-    def __init__(self, event: Event) -> None:
-        self.event = event
-        self.by_language: dict[str, EventTiming] = {}
-
-    def __getattr__(self, name: str) -> object:
-        language = current_language()
-        if language not in self.by_language:
-            self.by_language[language] = event_timing(self.event)
-        return getattr(self.by_language[language], name)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,379 @@
+"""Registering, waiting, cancelling and joining. Public functions are units of work: each takes
+the event's lock first, then counts, then writes, then commits.
+
+The lock: on PostgreSQL the event's row (``SELECT … FOR UPDATE`` with a lock timeout); on
+SQLite the database's write lock (``BEGIN IMMEDIATE``, waiting up to the busy timeout). A lock
+not had within a few seconds raises ``TryAgain``, never an overbooking.
+"""
+
+from __future__ import annotations
+
+import enum
+import hmac
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from flask import current_app
+from flask_babel import force_locale
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import OperationalError
+
+from service.db import begin_writing
+from service.events.ics import event_calendar
+from service.events.models import Event, EventStatus
+from service.events.timing import LazyTiming
+from service.extensions import db
+from service.mail import service as mail
+from service.mail.models import MessageKind
+from service.mail.service import Attachment, normalise_email
+from service.registration.models import (
+    JoinClick,
+    Registration,
+    RegistrationStatus,
+    new_link_secret,
+)
+from service.security import read_link, sign_link
+from service.urls import absolute_url
+
+LOCK_TIMEOUT_SECONDS = 5
+MANAGE, JOIN = "manage", "join"
+
+
+class RegistrationState(enum.StrEnum):
+    """Whether an event takes registrations now."""
+
+    OPEN = "open"
+    WAITING_LIST = "waiting_list"  # full, but the waiting list is open
+    FULL = "full"
+    NOT_YET_OPEN = "not_yet_open"
+    CLOSED = "closed"  # the registration window has ended
+    STARTED = "started"
+    CANCELLED = "cancelled"
+    UNAVAILABLE = "unavailable"  # not published
+
+
+class RegistrationClosed(Exception):
+    def __init__(self, state: RegistrationState) -> None:
+        super().__init__(state.value)
+        self.state = state
+
+
+class TryAgain(Exception):
+    """The event was too busy to take the registration now; nothing was stored."""
+
+
+@dataclass(frozen=True)
+class Attendee:
+    name: str
+    email: str
+    organisation: str = ""
+    keep_informed: bool = False
+
+
+@dataclass(frozen=True)
+class Availability:
+    state: RegistrationState
+    places_left: int | None  # None: no limit
+
+    @property
+    def takes_registrations(self) -> bool:
+        return self.state in (RegistrationState.OPEN, RegistrationState.WAITING_LIST)
+
+
+def confirmed_count(event_id: int) -> int:
+    return (
+        db.session.scalar(
+            select(func.count()).where(
+                Registration.event_id == event_id,
+                Registration.status == RegistrationStatus.CONFIRMED,
+            )
+        )
+        or 0
+    )
+
+
+def availability(event: Event, now: datetime) -> Availability:
+    places_left = None
+    if event.capacity is not None:
+        places_left = max(event.capacity - confirmed_count(event.id), 0)
+    return Availability(_state(event, now, places_left), places_left)
+
+
+def _state(event: Event, now: datetime, places_left: int | None) -> RegistrationState:
+    if event.status is EventStatus.CANCELLED:
+        return RegistrationState.CANCELLED
+    if event.status is not EventStatus.PUBLISHED:
+        return RegistrationState.UNAVAILABLE
+    if now >= event.starts_at:
+        return RegistrationState.STARTED
+    if event.registration_opens_at and now < event.registration_opens_at:
+        return RegistrationState.NOT_YET_OPEN
+    if event.registration_closes_at and now >= event.registration_closes_at:
+        return RegistrationState.CLOSED
+    if places_left == 0:
+        return RegistrationState.WAITING_LIST if event.waiting_list else RegistrationState.FULL
+    return RegistrationState.OPEN
+
+
+def register(event_id: int, attendee: Attendee, language: str, now: datetime) -> Registration:
+    """Register ``attendee``, or put them on the waiting list, and queue their confirmation.
+
+    The same address again (however capitalised) makes no second registration: it re-sends the
+    confirmation (at most once every few minutes) and returns the existing registration, so
+    the response cannot tell anyone whether that address had registered.
+    Raises ``RegistrationClosed`` (with the state: full, closed…) or ``TryAgain``.
+    """
+    try:
+        begin_writing(db.session)
+        event = _lock_event(event_id)
+        email = normalise_email(attendee.email)
+        registration = db.session.scalar(
+            select(Registration).where(
+                Registration.event_id == event_id, Registration.email == email
+            )
+        )
+        if registration is not None and not registration.is_cancelled:
+            _queue_confirmation(registration, now, resend=True)
+            db.session.commit()
+            return registration
+        state = _state(event, now, _places_left(event))
+        if not Availability(state, None).takes_registrations:
+            raise RegistrationClosed(state)
+        status = (
+            RegistrationStatus.CONFIRMED
+            if state is RegistrationState.OPEN
+            else RegistrationStatus.WAITING
+        )
+        if registration is None:  # a cancelled one comes back, at the back of the queue
+            registration = Registration(event_id=event_id, email=email)
+            db.session.add(registration)
+        registration.name = attendee.name
+        registration.organisation = attendee.organisation
+        registration.language = language
+        registration.status = status
+        registration.keep_informed = attendee.keep_informed
+        registration.keep_informed_at = now if attendee.keep_informed else None
+        registration.created_at = now
+        registration.cancelled_at = None
+        registration.link_secret = new_link_secret()
+        db.session.flush()
+        _queue_confirmation(registration, now)
+        db.session.commit()
+        return registration
+    except OperationalError as error:
+        db.session.rollback()
+        raise TryAgain from error
+    except RegistrationClosed:
+        db.session.rollback()
+        raise
+
+
+def cancel_registration(registration_id: int, now: datetime) -> Registration | None:
+    """Cancel a registration (or leave the waiting list); a freed place goes straight to the
+    first person waiting, who is told at once. Cancelling twice changes nothing."""
+    try:
+        begin_writing(db.session)
+        registration = db.session.get(Registration, registration_id)
+        if registration is None:
+            db.session.rollback()
+            return None
+        _lock_event(registration.event_id)
+        db.session.refresh(registration)
+        if registration.is_cancelled:
+            db.session.rollback()
+            return registration
+        freed_place = registration.is_confirmed
+        registration.status = RegistrationStatus.CANCELLED
+        registration.cancelled_at = now
+        db.session.flush()
+        _queue_message(
+            registration,
+            "cancelled",
+            MessageKind.CONFIRMATION,
+            now,
+            f"cancelled:{registration.id}:{now.isoformat()}",
+        )
+        if freed_place:
+            _promote_waiting(registration.event, now)
+        db.session.commit()
+        return registration
+    except OperationalError as error:
+        db.session.rollback()
+        raise TryAgain from error
+
+
+def _promote_waiting(event: Event, now: datetime) -> None:
+    """Fill free places from the waiting list, first come first served."""
+    free = _places_left(event)
+    if free is not None and free <= 0:
+        return
+    waiting = db.session.scalars(
+        select(Registration)
+        .where(
+            Registration.event_id == event.id,
+            Registration.status == RegistrationStatus.WAITING,
+        )
+        .order_by(Registration.created_at, Registration.id)
+        .limit(free if free is not None else None)
+    )
+    for registration in waiting:
+        registration.status = RegistrationStatus.CONFIRMED
+        registration.promoted_at = now
+        db.session.flush()
+        _queue_message(
+            registration,
+            "promoted",
+            MessageKind.CONFIRMATION,
+            now,
+            f"promoted:{registration.id}:{now.isoformat()}",
+            calendar=True,
+        )
+
+
+def _places_left(event: Event) -> int | None:
+    if event.capacity is None:
+        return None
+    return max(event.capacity - confirmed_count(event.id), 0)
+
+
+def _lock_event(event_id: int) -> Event:
+    """Lock the event's row (PostgreSQL) before reading anything that decides a place; on
+    SQLite the caller's ``begin_writing`` already holds the database's write lock."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(text(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT_SECONDS}s'"))
+    event = db.session.scalar(
+        select(Event)
+        .where(Event.id == event_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    if event is None:
+        raise RegistrationClosed(RegistrationState.UNAVAILABLE)
+    return event
+
+
+def _queue_confirmation(registration: Registration, now: datetime, *, resend: bool = False) -> None:
+    template = "confirmation" if registration.is_confirmed else "waiting_list"
+    kind = MessageKind.CONFIRMATION if registration.is_confirmed else MessageKind.WAITING_LIST
+    key = f"{template}:{registration.id}:{registration.created_at.isoformat()}"
+    if resend:  # one copy per few minutes, however often the form is sent
+        minutes = int(current_app.config["CONFIRMATION_RESEND_MINUTES"])
+        key += f":again:{int(now.timestamp() // (minutes * 60))}"
+    _queue_message(registration, template, kind, now, key, calendar=registration.is_confirmed)
+
+
+def _queue_message(
+    registration: Registration,
+    template: str,
+    kind: MessageKind,
+    now: datetime,
+    dedupe_key: str,
+    *,
+    calendar: bool = False,
+) -> None:
+    event = registration.event
+    attachments = []
+    if calendar:
+        with force_locale(registration.language):
+            ics = event_calendar(event, now).decode()
+        attachments.append(Attachment(f"{event.slug}.ics", "text/calendar; method=PUBLISH", ics))
+    mail.queue_message(
+        kind=kind,
+        dedupe_key=dedupe_key,
+        to=registration.email,
+        name=registration.name,
+        language=registration.language,
+        template=f"registration/{template}",
+        context=message_context(registration),
+        now=now,
+        attachments=attachments,
+    )
+
+
+def message_context(registration: Registration) -> dict[str, Any]:
+    """What every registration email needs: the event, the person's own links, the position."""
+    event = registration.event
+    return {
+        "event": event,
+        "timing": LazyTiming(event),
+        "registration": registration,
+        "event_url": absolute_url("events.show_event", slug=event.slug),
+        "manage_url": manage_url(registration),
+        "join_url": join_url(registration) if event.is_online else "",
+        "waiting_position": waiting_position(registration) if registration.is_waiting else None,
+    }
+
+
+def waiting_position(registration: Registration) -> int:
+    ahead = (
+        db.session.scalar(
+            select(func.count()).where(
+                Registration.event_id == registration.event_id,
+                Registration.status == RegistrationStatus.WAITING,
+                (Registration.created_at < registration.created_at)
+                | (
+                    (Registration.created_at == registration.created_at)
+                    & (Registration.id < registration.id)
+                ),
+            )
+        )
+        or 0
+    )
+    return ahead + 1
+
+
+def manage_url(registration: Registration) -> str:
+    token = sign_link(MANAGE, [registration.id, registration.link_secret])
+    return absolute_url("registration.manage", token=token)
+
+
+def join_url(registration: Registration) -> str:
+    return join_link(registration.id, registration.link_secret)
+
+
+def join_link(registration_id: int, link_secret: str) -> str:
+    """The personal joining link: opens the meeting only for this confirmed registration."""
+    return absolute_url("registration.join", token=sign_link(JOIN, [registration_id, link_secret]))
+
+
+def registration_from_link(purpose: str, token: str, now: datetime) -> Registration | None:
+    """The registration a manage or join link belongs to; None if forged, revoked or expired."""
+    payload = read_link(purpose, token)
+    if not (isinstance(payload, list) and len(payload) == 2 and isinstance(payload[0], int)):
+        return None
+    registration_id, secret = payload
+    registration = db.session.get(Registration, registration_id)
+    if registration is None or not hmac.compare_digest(
+        str(secret).encode(), registration.link_secret.encode()
+    ):
+        return None
+    expires = registration.event.ends_at + timedelta(
+        days=int(current_app.config["MANAGE_LINK_DAYS"])
+    )
+    return registration if now < expires else None
+
+
+class JoinDecision(enum.StrEnum):
+    ENTER = "enter"
+    TOO_EARLY = "too_early"
+    ENDED = "ended"
+    NOT_CONFIRMED = "not_confirmed"
+    NO_MEETING = "no_meeting"  # not an online event, or no joining link yet
+
+
+def use_join_link(registration: Registration, now: datetime) -> JoinDecision:
+    """Decide whether the personal link opens the meeting now; each entry is recorded."""
+    event = registration.event
+    if not registration.is_confirmed or event.status is not EventStatus.PUBLISHED:
+        return JoinDecision.NOT_CONFIRMED
+    if not (event.is_online and event.join_url):
+        return JoinDecision.NO_MEETING
+    if now >= event.ends_at:
+        return JoinDecision.ENDED
+    opens = event.starts_at - timedelta(minutes=int(current_app.config["JOIN_OPENS_MINUTES"]))
+    if now < opens:
+        return JoinDecision.TOO_EARLY
+    db.session.add(JoinClick(registration_id=registration.id, clicked_at=now))
+    db.session.commit()
+    return JoinDecision.ENTER

@@ -1,0 +1,166 @@
+"""Registration pages: the form, what happens next, the personal manage and joining links."""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    session,
+    url_for,
+)
+from markupsafe import Markup
+from werkzeug.wrappers import Response
+
+from service.db import utc_now
+from service.events import service as events
+from service.events.models import Event
+from service.events.timing import event_timing
+from service.extensions import limiter
+from service.i18n import current_language
+from service.registration import service
+from service.registration.forms import RegistrationForm
+from service.registration.models import Registration
+from service.registration.service import JoinDecision
+from service.text import render_markdown
+
+bp = Blueprint("registration", __name__)
+
+
+def _registration_limit() -> str:
+    return current_app.config["REGISTRATION_RATE_LIMIT"]
+
+
+@bp.route("/events/<slug>/register", methods=["GET", "POST"])
+@limiter.limit(_registration_limit, methods=["POST"])
+def register(slug: str) -> str | Response | tuple[str, int]:
+    event = _event_or_404(slug)
+    form = RegistrationForm()
+    if form.validate_on_submit():
+        if form.website.data:  # the honeypot: answer as if all went well, store nothing
+            return _to_next_steps(event, form.email.data)
+        attendee = service.Attendee(
+            name=form.name.data,
+            email=form.email.data,
+            organisation=form.organisation.data or "",
+            keep_informed=form.keep_informed.data,
+        )
+        try:
+            service.register(event.id, attendee, current_language(), utc_now())
+        except service.RegistrationClosed:
+            return redirect(url_for(".register", slug=slug))
+        except service.TryAgain:
+            return render_template("registration/busy.html", event=event, form=form), 503
+        return _to_next_steps(event, form.email.data)
+    availability = service.availability(event, utc_now())
+    status = 400 if form.errors else 200
+    return render_template(
+        "registration/register.html", event=event, form=form, availability=availability
+    ), status
+
+
+def _to_next_steps(event: Event, email: str) -> Response:
+    session["registered_email"] = email
+    return redirect(url_for(".next_steps", slug=event.slug))
+
+
+@bp.get("/events/<slug>/registered")
+def next_steps(slug: str) -> str:
+    """The same page whether the address was new, already registered or put on the waiting
+    list: the email says which, so the page tells nobody who else registered."""
+    event = _event_or_404(slug)
+    return render_template(
+        "registration/next_steps.html", event=event, email=session.get("registered_email")
+    )
+
+
+@bp.app_template_global()
+def registration_panel(event: Event) -> Markup:
+    """The form (or why there is none) for the event page."""
+    availability = service.availability(event, utc_now())
+    return Markup(  # noqa: S704 - rendered by our own autoescaping template
+        render_template(
+            "registration/_panel.html",
+            event=event,
+            availability=availability,
+            form=RegistrationForm(formdata=None),
+        )
+    )
+
+
+@bp.get("/r/<token>")
+def manage(token: str) -> str:
+    registration = _registration_or_404(service.MANAGE, token)
+    event = registration.event
+    return render_template(
+        "registration/manage.html",
+        registration=registration,
+        event=event,
+        token=token,
+        timing=event_timing(event),
+        join_url=service.join_url(registration) if event.is_online else "",
+        waiting_position=(
+            service.waiting_position(registration) if registration.is_waiting else None
+        ),
+        description=render_markdown(event.localised("description", current_language())),
+    )
+
+
+@bp.post("/r/<token>/cancel")
+def cancel(token: str) -> Response | tuple[str, int]:
+    registration = _registration_or_404(service.MANAGE, token)
+    was_waiting = registration.is_waiting
+    try:
+        service.cancel_registration(registration.id, utc_now())
+    except service.TryAgain:
+        return render_template("registration/busy.html", event=registration.event), 503
+    flash(
+        "left_waiting_list" if was_waiting else "cancelled",
+        "registration",
+    )
+    return redirect(url_for(".manage", token=token))
+
+
+@bp.get("/j/<token>")
+def join(token: str) -> Response | str:
+    registration = _registration_or_404(service.JOIN, token)
+    decision = service.use_join_link(registration, utc_now())
+    if decision is JoinDecision.ENTER:
+        return redirect(registration.event.join_url)
+    event = registration.event
+    return render_template(
+        "registration/join.html",
+        decision=decision,
+        registration=registration,
+        event=event,
+        timing=event_timing(event),
+        manage_url=service.manage_url(registration),
+    )
+
+
+@bp.get("/privacy")
+def privacy() -> str:
+    configured = (
+        current_app.config["PRIVACY_NOTICE_ES" if current_language() == "es" else "PRIVACY_NOTICE"]
+        or current_app.config["PRIVACY_NOTICE"]
+    )
+    return render_template(
+        "registration/privacy.html", notice=render_markdown(configured) if configured else None
+    )
+
+
+def _event_or_404(slug: str) -> Event:
+    event = events.get_public_event(slug)
+    if event is None:
+        abort(404)
+    return event
+
+
+def _registration_or_404(purpose: str, token: str) -> Registration:
+    registration = service.registration_from_link(purpose, token, utc_now())
+    if registration is None:
+        abort(404)
+    return registration
