@@ -31,7 +31,7 @@ instance/config.py:
 run: install instance/config.py
 	$(BIN)/flask db upgrade
 	$(BIN)/flask demo load
-	CONVOCA_SCHEDULER_ENABLED=true $(BIN)/flask run --host 127.0.0.1 --port 5000
+	CONVOCA_SCHEDULER_ENABLED=true $(BIN)/flask run --debug --host 127.0.0.1 --port 5000
 
 # Debian's Chromium for the browser tests (Playwright's own download does not work here).
 browser:

@@ -7,6 +7,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from service.events import service as events
+from service.registration import service as registration
 
 LONDON = ZoneInfo("Europe/London")
 DEMO_EVENT_SLUG = "bolivia-people-power-hope-solidarity"
@@ -171,9 +172,66 @@ def demo_events(today: date) -> list[dict[str, Any]]:
     ]
 
 
+SOCIAL_SLUG = "solidarity-social-el-alto"
+
+# (name, email, language, organisation): people registering for the demo events.
+DEMO_PEOPLE = [
+    ("Rosa Mamani", "rosa.mamani@example.org", "es", "Bolivian Women in London"),
+    ("Tom Hughes", "tom.hughes@example.org", "en", "Unite the Union"),
+    ("Lucía Quispe", "lucia.quispe@example.org", "es", ""),
+    ("Priya Shah", "priya.shah@example.org", "en", "Stop the War Coalition"),
+    ("Gareth Evans", "gareth.evans@example.org", "en", ""),
+    ("Ana Condori", "ana.condori@example.org", "es", "Wiphalas Across the World"),
+    ("Sam O'Neill", "sam.oneill@example.org", "en", "NEU"),
+    ("Marta Flores", "marta.flores@example.org", "es", ""),
+    ("Kwame Mensah", "kwame.mensah@example.org", "en", "Friends of Bolivia"),
+    ("Elena Vargas", "elena.vargas@example.org", "es", ""),
+    ("Joe Bloggs", "joe.bloggs@example.org", "en", ""),
+]
+
+
+def demo_social(today: date) -> dict[str, Any]:
+    """A small in-person evening, booked up, with a waiting list."""
+    day = next_monday_after(today, 10) + timedelta(days=4)  # a Friday
+    return {
+        "slug": SOCIAL_SLUG,
+        "title": "Solidarity social: food, music and a short film from El Alto",
+        "title_es": "Encuentro solidario: comida, música y un corto desde El Alto",
+        "summary": "An evening together to raise funds for community radio in El Alto.",
+        "summary_es": "Una tarde juntos para recaudar fondos para la radio comunitaria de El Alto.",
+        "description": (
+            "Bring friends for salteñas, music and a short documentary made by young "
+            "people in El Alto. Places are limited by the size of the room."
+        ),
+        "starts_at": _london(day, 19, 0).isoformat(),
+        "ends_at": _london(day, 22, 0).isoformat(),
+        "timezone": "Europe/London",
+        "format": "in_person",
+        "venue": "Community Hall, Friends of Bolivia",
+        "address": "12 Example Street, London N1 0XX",
+        "capacity": 8,
+        "waiting_list": True,
+        "status": "published",
+        "organised_by": "Friends of Bolivia",
+        "supporters": ["Wiphalas Across the World"],
+        "people": [],
+    }
+
+
 def load_demo(today: date) -> list[str]:
     """Create or refresh the demo content; running it twice on a day changes nothing."""
-    return [
+    report = [
         f"{'created' if created else 'updated'} event {event.slug}"
-        for event, created in events.import_events(demo_events(today))
+        for event, created in events.import_events([*demo_events(today), demo_social(today)])
     ]
+    now = datetime.combine(today, time(9, 0), tzinfo=LONDON)
+    for slug, people in ((DEMO_EVENT_SLUG, DEMO_PEOPLE[:5]), (SOCIAL_SLUG, DEMO_PEOPLE)):
+        event = events.get_event(slug)
+        added = 0
+        for name, email, language, organisation in people:
+            if registration.find_registration(event.id, email) is None:
+                attendee = registration.Attendee(name, email, organisation)
+                registration.register(event.id, attendee, language, now)
+                added += 1
+        report.append(f"registered {added} demo attendee(s) for {slug}")
+    return report

@@ -132,7 +132,7 @@ def migrated_database(
     app = create_app(base_config(database.url))
     with app.app_context():
         upgrade()
-        db.engine.dispose()
+    close_database(app)
     yield database
     database.drop()
 
@@ -154,6 +154,13 @@ def app(migrated_database: TestDatabase, app_config: dict[str, Any]) -> Iterator
         with db.engine.begin() as connection:
             for table in reversed(db.metadata.sorted_tables):
                 connection.execute(table.delete())
+    close_database(app)
+
+
+def close_database(app: Flask) -> None:
+    """Close every connection ``app`` holds, so none is left for the garbage collector."""
+    with app.app_context():
+        db.session.remove()
         db.engine.dispose()
 
 

@@ -31,7 +31,6 @@ from service.registration.models import (
     JoinClick,
     Registration,
     RegistrationStatus,
-    new_link_secret,
 )
 from service.security import read_link, sign_link
 from service.urls import absolute_url
@@ -116,6 +115,14 @@ def _state(event: Event, now: datetime, places_left: int | None) -> Registration
     return RegistrationState.OPEN
 
 
+def find_registration(event_id: int, email: str) -> Registration | None:
+    return db.session.scalar(
+        select(Registration).where(
+            Registration.event_id == event_id, Registration.email == normalise_email(email)
+        )
+    )
+
+
 def register(event_id: int, attendee: Attendee, language: str, now: datetime) -> Registration:
     """Register ``attendee``, or put them on the waiting list, and queue their confirmation.
 
@@ -128,11 +135,7 @@ def register(event_id: int, attendee: Attendee, language: str, now: datetime) ->
         begin_writing(db.session)
         event = _lock_event(event_id)
         email = normalise_email(attendee.email)
-        registration = db.session.scalar(
-            select(Registration).where(
-                Registration.event_id == event_id, Registration.email == email
-            )
-        )
+        registration = find_registration(event_id, email)
         if registration is not None and not registration.is_cancelled:
             _queue_confirmation(registration, now, resend=True)
             db.session.commit()
@@ -145,9 +148,11 @@ def register(event_id: int, attendee: Attendee, language: str, now: datetime) ->
             if state is RegistrationState.OPEN
             else RegistrationStatus.WAITING
         )
-        if registration is None:  # a cancelled one comes back, at the back of the queue
-            registration = Registration(event_id=event_id, email=email)
-            db.session.add(registration)
+        if registration is not None:  # cancelled: registering again joins the back of the queue
+            db.session.delete(registration)
+            db.session.flush()
+        registration = Registration(event_id=event_id, email=email)
+        db.session.add(registration)
         registration.name = attendee.name
         registration.organisation = attendee.organisation
         registration.language = language
@@ -155,8 +160,6 @@ def register(event_id: int, attendee: Attendee, language: str, now: datetime) ->
         registration.keep_informed = attendee.keep_informed
         registration.keep_informed_at = now if attendee.keep_informed else None
         registration.created_at = now
-        registration.cancelled_at = None
-        registration.link_secret = new_link_secret()
         db.session.flush()
         _queue_confirmation(registration, now)
         db.session.commit()
@@ -214,8 +217,8 @@ def _promote_waiting(event: Event, now: datetime) -> None:
             Registration.event_id == event.id,
             Registration.status == RegistrationStatus.WAITING,
         )
-        .order_by(Registration.created_at, Registration.id)
-        .limit(free if free is not None else None)
+        .order_by(Registration.id)  # ids are handed out in order under the event's lock
+        .limit(free)
     )
     for registration in waiting:
         registration.status = RegistrationStatus.CONFIRMED
@@ -311,11 +314,7 @@ def waiting_position(registration: Registration) -> int:
             select(func.count()).where(
                 Registration.event_id == registration.event_id,
                 Registration.status == RegistrationStatus.WAITING,
-                (Registration.created_at < registration.created_at)
-                | (
-                    (Registration.created_at == registration.created_at)
-                    & (Registration.id < registration.id)
-                ),
+                Registration.id < registration.id,  # the order the lock let them in
             )
         )
         or 0

@@ -8,28 +8,25 @@ in tests/e2e/artifacts/.
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
 import sys
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+from aiosmtpd.controller import Controller
 from flask import Flask
 
 from service import create_app
-from service.extensions import db
-from tests.conftest import make_database
-from tests.mail.fixtures import free_port
+from tests.conftest import close_database, make_database
+from tests.mail.fixtures import SMTPSink, free_port, smtp_config
+from tests.server import gunicorn, run_flask, server_env
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+SECRET_KEY = "e2e-test-secret-key-not-for-production"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -40,8 +37,6 @@ CHROMIUM_ARGS = [
     "--no-first-run",
     "--disable-quic",
 ]
-SERVER_START_TIMEOUT = 30.0  # seconds
-COMMAND_TIMEOUT = 120.0  # seconds, for each ``flask`` command
 
 _call_report = pytest.StashKey[pytest.TestReport]()
 
@@ -62,89 +57,6 @@ def browser_context_args(browser_context_args: dict[str, Any]) -> dict[str, Any]
     return {**browser_context_args, "locale": "en-GB", "timezone_id": "Europe/London"}
 
 
-def _command(name: str) -> list[str]:
-    """``name`` from the running interpreter's environment (the venv), else ``python -m``."""
-    script = Path(sys.executable).parent / name
-    if script.exists():
-        return [str(script)]
-    return [sys.executable, "-m", name]
-
-
-def _gunicorn_options() -> list[str]:
-    """No control socket: gunicorn 25+ opens one at ``~/.gunicorn/gunicorn.ctl`` by default,
-    the same path for every server, so parallel test servers (and any gunicorn the developer
-    runs) would replace, then delete, each other's socket."""
-    try:
-        from gunicorn.config import KNOWN_SETTINGS
-    except ImportError:
-        return []
-    names = {setting.name for setting in KNOWN_SETTINGS}
-    return ["--no-control-socket"] if "control_socket_disable" in names else []
-
-
-def _server_env(database_url: str, instance_path: Path) -> dict[str, str]:
-    # Nothing from the developer's own configuration leaks in (CONVOCA_PUBLIC_URL among it).
-    env = {key: value for key, value in os.environ.items() if not key.startswith("CONVOCA_")}
-    env.pop("FLASK_DEBUG", None)
-    env.update(
-        CONVOCA_SECRET_KEY="e2e-test-secret-key-not-for-production",
-        CONVOCA_INSTANCE_PATH=str(instance_path),
-        DATABASE_URL=database_url,
-        FLASK_APP="wsgi",
-        PYTHONUNBUFFERED="1",
-    )
-    return env
-
-
-def _run_flask(args: list[str], env: dict[str, str]) -> None:
-    command = [*_command("flask"), *args]
-    result = subprocess.run(
-        command,
-        cwd=PROJECT_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=COMMAND_TIMEOUT,
-        check=False,
-    )
-    if result.returncode != 0:
-        pytest.fail(
-            f"{' '.join(command)} exited with {result.returncode}\n"
-            f"stdout:\n{result.stdout}\nstderr:\n{result.stderr}",
-            pytrace=False,
-        )
-
-
-def _wait_until_serving(url: str, server: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + SERVER_START_TIMEOUT
-    last_error: Exception | None = None
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            break
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
-                    return
-        except (urllib.error.URLError, OSError) as error:
-            last_error = error
-        time.sleep(0.2)
-    state = (
-        f"exited with {server.returncode}"
-        if server.poll() is not None
-        else f"did not answer within {SERVER_START_TIMEOUT:.0f}s (last error: {last_error})"
-    )
-    server.terminate()
-    try:
-        server.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        server.kill()
-        server.wait()
-    pytest.fail(
-        f"gunicorn at {url} {state}\ngunicorn stderr:\n{log.read_text(errors='replace')}",
-        pytrace=False,
-    )
-
-
 @dataclass(frozen=True)
 class LiveDatabase:
     url: str
@@ -161,9 +73,9 @@ def live_database(
     try:
         instance_path = tmp_dir / "instance"
         instance_path.mkdir()
-        env = _server_env(database.url, instance_path)
-        _run_flask(["db", "upgrade"], env)
-        _run_flask(["demo", "load"], env)
+        env = server_env(database.url, instance_path, SECRET_KEY=SECRET_KEY)
+        run_flask(["db", "upgrade"], env)
+        run_flask(["demo", "load"], env)
         yield LiveDatabase(database.url, env)
     finally:
         database.drop()
@@ -174,48 +86,35 @@ def live_server(
     live_database: LiveDatabase, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[str]:
     """Base URL (no trailing slash) of the app served by gunicorn on ``live_database``."""
-    port = free_port()
-    base_url = f"http://127.0.0.1:{port}"
-    log = tmp_path_factory.mktemp("gunicorn") / "gunicorn.log"
-    with log.open("wb") as log_file:
-        server = subprocess.Popen(
-            [
-                *_command("gunicorn"),
-                *_gunicorn_options(),
-                *("-w", "2", "-b", f"127.0.0.1:{port}", "wsgi:app"),
-            ],
-            cwd=PROJECT_ROOT,
-            env=live_database.env,
-            stdout=subprocess.DEVNULL,
-            stderr=log_file,
-        )
-    _wait_until_serving(base_url + "/", server, log)
-    try:
-        yield base_url
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+    with gunicorn(live_database.env, tmp_path_factory.mktemp("gunicorn") / "gunicorn.log") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
-def live_app(live_database: LiveDatabase, live_server: str) -> Iterator[Flask]:
+def mailbox() -> Iterator[SMTPSink]:
+    """Where the journeys' mail arrives: a real SMTP server on loopback."""
+    sink = SMTPSink(free_port())
+    controller = Controller(sink, hostname="127.0.0.1", port=sink.port)
+    controller.start()
+    yield sink
+    controller.stop()
+
+
+@pytest.fixture(scope="session")
+def live_app(live_database: LiveDatabase, live_server: str, mailbox: SMTPSink) -> Iterator[Flask]:
     """The same app in this process, on the served database: to set up what a journey needs
-    (a registration, a mail) the way the service functions do, and to check what it did."""
+    (a registration, a mail) the way the service functions do, to send the mail the server
+    queued (as the scheduler would) and to check what it did."""
     app = create_app(
         {
-            "SECRET_KEY": live_database.env["CONVOCA_SECRET_KEY"],
+            "SECRET_KEY": SECRET_KEY,
             "DATABASE_URL": live_database.url,
             "PUBLIC_URL": live_server,
-            "MAIL_BACKEND": "memory",
+            **smtp_config(mailbox),
         }
     )
     yield app
-    with app.app_context():
-        db.engine.dispose()
+    close_database(app)
 
 
 @pytest.hookimpl(wrapper=True)

@@ -20,7 +20,7 @@ from service.reminders.service import sweep_reminders
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
 
 
-def test_reminder_unsubscribe_link_works_in_the_browser(page: Page, live_app, live_server):
+def test_reminder_unsubscribe_link_works_in_the_browser(page: Page, live_app, live_server, mailbox):
     address = f"rosa-{utc_now().timestamp():.0f}@example.org"
     with live_app.app_context():
         event = events.get_event(DEMO_EVENT_SLUG)
@@ -37,8 +37,7 @@ def test_reminder_unsubscribe_link_works_in_the_browser(page: Page, live_app, li
         hour_before = event.starts_at - timedelta(hours=1)
         sweep_reminders(hour_before)
         mail.dispatch_due(hour_before)
-    sent = live_app.extensions["mail_sent"]
-    [reminder] = [message for message in sent if address in str(message["To"])]
+    [reminder] = mailbox.to(address)
     assert reminder["Subject"] == "Empieza pronto: Bolivia – Poder popular, esperanza y solidaridad"
     link = re.fullmatch(r"<(.+)>", reminder["List-Unsubscribe"]).group(1)
     assert link.startswith(live_server + "/unsubscribe/")

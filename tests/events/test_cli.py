@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from service.demo import DEMO_EVENT_SLUG, next_monday_after
+from sqlalchemy import select
+
+from service.demo import DEMO_EVENT_SLUG, SOCIAL_SLUG, next_monday_after
 from service.events import service
+from service.extensions import db
+from service.registration.models import Registration, RegistrationStatus
 from tests.events.fixtures import SECRET_JOIN_URL, event_data
 
 
@@ -124,8 +129,17 @@ def test_demo_load_is_idempotent_and_upcoming(app, runner, client):
     assert f"created event {DEMO_EVENT_SLUG}" in first.output
     second = runner.invoke(args=["demo", "load"])
     assert f"updated event {DEMO_EVENT_SLUG}" in second.output
+    assert "registered 5 demo attendee(s)" in first.output
+    assert "registered 0 demo attendee(s)" in second.output
     with app.app_context():
-        assert service.count_events() == 2
+        assert service.count_events() == 3
+        social = service.get_event(SOCIAL_SLUG)
+        counts = Counter(
+            db.session.scalars(
+                select(Registration.status).where(Registration.event_id == social.id)
+            )
+        )
+        assert counts == {RegistrationStatus.CONFIRMED: 8, RegistrationStatus.WAITING: 3}
         event = service.get_event(DEMO_EVENT_SLUG)
         local_start = event.starts_at.astimezone(ZoneInfo("Europe/London"))
         assert local_start.weekday() == 0 and (local_start.hour, local_start.minute) == (18, 30)
