@@ -47,10 +47,14 @@ class OutboxMessage(Base):
     recipient: Mapped[str] = mapped_column(String(254))
     recipient_name: Mapped[str] = mapped_column(String(200), default="")
     language: Mapped[str] = mapped_column(String(8), default="en")
-    # Rendered when queued, so every attempt sends the same message.
-    subject: Mapped[str] = mapped_column(String(300))
-    body_text: Mapped[str] = mapped_column(Text)
-    body_html: Mapped[str] = mapped_column(Text)
+    # What to render: templates/email/<template>.{txt,html}, from params through the
+    # template's builder, just before sending (so a web request only inserts a row).
+    template: Mapped[str] = mapped_column(String(100))
+    params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # What was sent, kept when the relay accepted it.
+    subject: Mapped[str] = mapped_column(String(300), default="")
+    body_text: Mapped[str] = mapped_column(Text, default="")
+    body_html: Mapped[str] = mapped_column(Text, default="")
     reply_to: Mapped[str] = mapped_column(String(254), default="")
     unsubscribe_url: Mapped[str] = mapped_column(String(1000), default="")
     # [{"filename", "content_type", "content"}] with text content (calendar files).

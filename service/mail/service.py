@@ -7,11 +7,12 @@ its lease expires, with the same Message-ID, so mail clients show it once.
 
 from __future__ import annotations
 
+import logging
 import random
 import secrets
 import time
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.utils import make_msgid
@@ -40,6 +41,8 @@ from service.mail.transport import (
 from service.security import read_link, sign_link
 from service.urls import absolute_url
 
+log = logging.getLogger(__name__)
+
 BACKOFF_BASE = timedelta(seconds=30)
 BACKOFF_CAP = timedelta(minutes=15)
 LEASE_CAP = timedelta(minutes=2)
@@ -59,6 +62,31 @@ def normalise_email(address: str) -> str:
     return address.strip().lower()
 
 
+@dataclass(frozen=True)
+class MessageContent:
+    """What a message's templates need, rebuilt from its params just before it is sent."""
+
+    context: dict[str, Any]
+    attachments: list[Attachment] = field(default_factory=list)
+
+
+# (params, memo) -> content. The memo lives for one batch, so messages about the same event
+# share the work of loading and formatting it.
+Builder = Callable[[dict[str, Any], dict[Any, Any]], MessageContent]
+_BUILDERS: dict[str, Builder] = {}
+
+
+def message_builder(*templates: str) -> Callable[[Builder], Builder]:
+    """Register the function that turns a message's params into its templates' context."""
+
+    def register(builder: Builder) -> Builder:
+        for template in templates:
+            _BUILDERS[template] = builder
+        return builder
+
+    return register
+
+
 def queue_message(
     *,
     kind: MessageKind,
@@ -67,34 +95,29 @@ def queue_message(
     name: str,
     language: str,
     template: str,
-    context: dict[str, Any],
+    params: dict[str, Any],
     now: datetime,
     attachments: Iterable[Attachment] = (),
 ) -> bool:
-    """Render ``templates/email/<template>.{txt,html}`` in ``language`` and add it to the outbox.
+    """Add a message to the outbox, in the caller's transaction (no commit).
 
-    Adds to the caller's transaction and does not commit. A ``dedupe_key`` seen before is a
-    no-op; so is a kind the recipient unsubscribed from. Returns whether a row was added.
+    Nothing is rendered here, so a web request pays for one INSERT: the dispatcher renders
+    ``templates/email/<template>.{txt,html}`` in ``language`` just before sending, from
+    ``params`` (JSON: ids and short texts) through the template's registered builder, or with
+    ``params`` as the context when it has none. A ``dedupe_key`` seen before is a no-op; so is
+    a kind the recipient unsubscribed from. Returns whether a row was added.
     """
-    if _queued(dedupe_key) or is_unsubscribed(to, kind):
+    if kind in UNSUBSCRIBABLE_KINDS and is_unsubscribed(to, kind):
         return False
-    name = compose.single_line(name)
-    unsubscribe_url = unsubscribe_link(to, kind) if kind in UNSUBSCRIBABLE_KINDS else ""
-    with force_locale(language):
-        subject, body_text, body_html = render_email(
-            template, {**context, "recipient_name": name, "unsubscribe_url": unsubscribe_url}
-        )
     values = {
         "dedupe_key": dedupe_key,
         "kind": kind,
         "recipient": to.strip(),
-        "recipient_name": name,
+        "recipient_name": compose.single_line(name),
         "language": language,
-        "subject": subject,
-        "body_text": body_text,
-        "body_html": body_html,
+        "template": template,
+        "params": params,
         "reply_to": current_app.config["ORGANISER_EMAIL"],
-        "unsubscribe_url": unsubscribe_url,
         "attachments": [attachment.__dict__ for attachment in attachments],
         "message_id": make_msgid(domain=compose.sender_domain()),
         "status": MessageStatus.PENDING,
@@ -102,9 +125,41 @@ def queue_message(
         "created_at": now,
     }
     insert = postgresql.insert if _dialect() == "postgresql" else sqlite.insert
-    statement = insert(OutboxMessage).values(**values)
-    result = db.session.execute(statement.on_conflict_do_nothing(index_elements=["dedupe_key"]))
-    return bool(result.rowcount)
+    statement = (
+        insert(OutboxMessage)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["dedupe_key"])
+        .returning(OutboxMessage.id)
+    )
+    return db.session.execute(statement).first() is not None
+
+
+def render_message(message: OutboxMessage, memo: dict[Any, Any]) -> None:
+    """Fill in the message's subject, bodies and attachments, in the recipient's language."""
+    if not message.template:  # queued before messages were rendered when sent
+        return
+    builder = _BUILDERS.get(message.template)
+    unsubscribe_url = (
+        unsubscribe_link(message.recipient, message.kind)
+        if message.kind in UNSUBSCRIBABLE_KINDS
+        else ""
+    )
+    with force_locale(message.language):
+        content = builder(message.params, memo) if builder else MessageContent(message.params)
+        subject, body_text, body_html = render_email(
+            message.template,
+            {
+                **content.context,
+                "recipient_name": message.recipient_name,
+                "unsubscribe_url": unsubscribe_url,
+            },
+        )
+    message.subject, message.body_text, message.body_html = subject, body_text, body_html
+    message.unsubscribe_url = unsubscribe_url
+    message.attachments = [
+        *message.attachments,
+        *(attachment.__dict__ for attachment in content.attachments),
+    ]
 
 
 def render_email(template: str, context: dict[str, Any]) -> tuple[str, str, str]:
@@ -115,13 +170,6 @@ def render_email(template: str, context: dict[str, Any]) -> tuple[str, str, str]
     text = environment.get_template(f"email/{template}.txt").make_module(context)
     html = environment.get_template(f"email/{template}.html").render(context)
     return compose.single_line(text.subject), str(text).strip() + "\n", html
-
-
-def _queued(dedupe_key: str) -> bool:
-    return (
-        db.session.scalar(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key))
-        is not None
-    )
 
 
 def _dialect() -> str:
@@ -221,6 +269,7 @@ def _send_batch(
 ) -> None:
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     max_attempts = int(app.config["MAIL_MAX_ATTEMPTS"])
+    messages = _render_batch(messages, token, current, max_attempts, result)
     with make_transport(app) as transport:
         for index, message in enumerate(messages):
             current = now + timedelta(seconds=time.monotonic() - started)
@@ -229,6 +278,10 @@ def _send_batch(
                 return
             try:
                 transport.send(compose.build_email(message))
+            except ValueError as error:  # an address the email package cannot write
+                failure = PermanentFailure(f"cannot address the message: {error}")
+                _record_failure(message, token, failure, current, max_attempts, result)
+                continue
             except RelayUnavailable as error:
                 for unsent in messages[index:]:
                     _record_failure(unsent, token, error, current, max_attempts, result)
@@ -240,7 +293,35 @@ def _send_batch(
             result.sent += 1
 
 
+def _render_batch(
+    messages: list[OutboxMessage],
+    token: str,
+    now: datetime,
+    max_attempts: int,
+    result: DispatchResult,
+) -> list[OutboxMessage]:
+    """Render every message of the batch (sharing what they share); returns those rendered.
+
+    A message that cannot be rendered (its registration was deleted, a template is broken)
+    fails with the reason, without holding up the others.
+    """
+    memo: dict[Any, Any] = {}
+    rendered, broken = [], []
+    for message in messages:
+        try:
+            render_message(message, memo)
+            rendered.append(message)
+        except Exception as error:
+            log.exception("cannot render message %s", message.id)
+            broken.append((message, PermanentFailure(f"cannot render the message: {error!r}")))
+    db.session.rollback()  # end the reads before writing (SQLite takes the write lock then)
+    for message, failure in broken:
+        _record_failure(message, token, failure, now, max_attempts, result)
+    return rendered
+
+
 def _record_sent(message: OutboxMessage, token: str, now: datetime) -> None:
+    """Mark the message sent, keeping what was sent, in a commit of its own."""
     db.session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.id == message.id, OutboxMessage.lease_token == token)
@@ -250,6 +331,11 @@ def _record_sent(message: OutboxMessage, token: str, now: datetime) -> None:
             lease_token=None,
             lease_expires_at=None,
             last_error="",
+            subject=message.subject,
+            body_text=message.body_text,
+            body_html=message.body_html,
+            unsubscribe_url=message.unsubscribe_url,
+            attachments=message.attachments,
         )
         .execution_options(synchronize_session=False)
     )

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from flask_babel import force_locale
+from flask_babel import get_locale
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import OperationalError
 
@@ -275,12 +275,6 @@ def _queue_message(
     *,
     calendar: bool = False,
 ) -> None:
-    event = registration.event
-    attachments = []
-    if calendar:
-        with force_locale(registration.language):
-            ics = event_calendar(event, now).decode()
-        attachments.append(Attachment(f"{event.slug}.ics", "text/calendar; method=PUBLISH", ics))
     mail.queue_message(
         kind=kind,
         dedupe_key=dedupe_key,
@@ -288,10 +282,32 @@ def _queue_message(
         name=registration.name,
         language=registration.language,
         template=f"registration/{template}",
-        context=message_context(registration),
+        params={"registration_id": registration.id, "calendar": calendar},
         now=now,
-        attachments=attachments,
     )
+
+
+@mail.message_builder(
+    "registration/confirmation",
+    "registration/waiting_list",
+    "registration/promoted",
+    "registration/cancelled",
+)
+def registration_content(params: dict[str, Any], memo: dict[Any, Any]) -> mail.MessageContent:
+    """The person's registration as it is when the message goes out, and the calendar file."""
+    registration = db.session.get(Registration, params["registration_id"])
+    if registration is None:
+        raise LookupError(f"registration {params['registration_id']} no longer exists")
+    attachments = []
+    if params.get("calendar"):
+        event = registration.event
+        key = ("calendar", event.id, event.sequence, str(get_locale()))
+        if key not in memo:
+            memo[key] = event_calendar(event, event.updated_at).decode()
+        attachments.append(
+            Attachment(f"{event.slug}.ics", "text/calendar; method=PUBLISH", memo[key])
+        )
+    return mail.MessageContent(message_context(registration), attachments)
 
 
 def message_context(registration: Registration) -> dict[str, Any]:

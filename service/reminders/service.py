@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from flask import current_app
 from sqlalchemy import String, cast, exists, literal, select
@@ -131,7 +132,6 @@ def _queue_attendee_reminders(event: Event, now: datetime) -> int:
     if reminder is None:
         return 0
     key_prefix = reminder.key_prefix(event)
-    context = _reminder_context(event, reminder)
     queued = 0
     for number, (registration_id, email, name, language, link_secret) in enumerate(
         _due_registrations(event, reminder), start=1
@@ -146,7 +146,11 @@ def _queue_attendee_reminders(event: Event, now: datetime) -> int:
             name=name,
             language=language,
             template="reminder",
-            context=context | {"join_url": join_link(registration_id, link_secret)},
+            params={
+                "event_id": event.id,
+                "minutes_before": reminder.minutes_before,
+                "join_url": join_link(registration_id, link_secret),
+            },
             now=now,
         )
     return queued
@@ -167,19 +171,37 @@ def _queue_speaker_reminders(event: Event, now: datetime) -> int:
             name=person.name,
             language=current_app.config["BABEL_DEFAULT_LOCALE"],
             template="speaker_reminder",
-            context=_reminder_context(event, reminder) | {"person": person},
+            params={"event_id": event.id, "minutes_before": reminder.minutes_before},
             now=now,
         )
     return queued
 
 
-def _reminder_context(event: Event, reminder: Reminder) -> dict[str, object]:
+@mail.message_builder("reminder", "speaker_reminder")
+def reminder_content(params: dict[str, Any], memo: dict[Any, Any]) -> mail.MessageContent:
+    """A reminder's context, shared by every message about the same event in a batch."""
+    key = ("reminder", params["event_id"], params["minutes_before"])
+    if key not in memo:
+        event = db.session.scalar(
+            select(Event).where(Event.id == params["event_id"]).options(selectinload(Event.people))
+        )
+        if event is None:
+            raise LookupError(f"event {params['event_id']} no longer exists")
+        memo[key] = _reminder_context(event, params["minutes_before"])
+    return mail.MessageContent({**memo[key], "join_url": params.get("join_url", "")})
+
+
+def _reminder_context(event: Event, minutes_before: int) -> dict[str, Any]:
     """What the templates need; times are formatted inside the recipient's language."""
     arrival = event.starts_at - timedelta(minutes=event.speaker_arrival_minutes)
     local_arrival = arrival.astimezone(event.zone)
     return {
         "event": event,
-        "reminder": reminder,
+        "reminder": Reminder(
+            MessageKind.REMINDER,
+            minutes_before,
+            event.starts_at - timedelta(minutes=minutes_before),
+        ),
         "timing": LazyTiming(event),
         "event_url": absolute_url("events.show_event", slug=event.slug),
         "calendar_url": absolute_url("events.download_event_calendar", slug=event.slug),

@@ -31,7 +31,7 @@ def queue(
         name=name,
         language=extra.pop("language", "en"),
         template="test_message",
-        context={"body": extra.pop("body", "The meeting is on.")},
+        params={"body": extra.pop("body", "The meeting is on.")},
         now=now,
         **extra,
     )

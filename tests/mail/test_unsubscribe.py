@@ -59,7 +59,7 @@ def test_pending_messages_of_that_kind_are_dropped(app, client, smtp):
             name="Ana",
             language="en",
             template="test_message",
-            context={"body": "x"},
+            params={"body": "x"},
             now=NOW,
         )
         from service.extensions import db

@@ -33,7 +33,7 @@ def queue_now(app) -> None:
             name="Ana",
             language="en",
             template="test_message",
-            context={"body": "hello"},
+            params={"body": "hello"},
             now=datetime.now(UTC),
         )
         db.session.commit()
