@@ -8,7 +8,7 @@ from typing import Any
 from flask import Flask
 
 from service import config as app_config
-from service.extensions import babel, csrf, db, limiter, migrate
+from service.extensions import babel, cache, csrf, db, limiter, migrate
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -35,6 +35,7 @@ def register_extensions(app: Flask) -> None:
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
     csrf.init_app(app)
     limiter.init_app(app)
+    cache.init_app(app)
     babel.init_app(app, locale_selector=i18n.select_locale)
     i18n.init_app(app)
 

@@ -55,6 +55,11 @@ DEFAULTS: dict[str, Any] = {
     "RATELIMIT_STORAGE_URI": "memory://",
     "RATELIMIT_HEADERS_ENABLED": False,
     "REGISTRATION_RATE_LIMIT": "10 per minute; 60 per hour",
+    # Public pages are rendered at most once per this many seconds (0: every time). The cache
+    # is per process unless CACHE_TYPE says otherwise (Flask-Caching, e.g. RedisCache).
+    "PAGE_CACHE_SECONDS": 10,
+    "CACHE_TYPE": "SimpleCache",
+    "CACHE_DEFAULT_TIMEOUT": 10,
     # Markdown shown at /privacy; empty uses the built-in notice (English and Spanish).
     "PRIVACY_NOTICE": "",
     "PRIVACY_NOTICE_ES": "",

@@ -1,6 +1,7 @@
 """Extension objects, created unbound and attached to the app in ``create_app``."""
 
 from flask_babel import Babel
+from flask_caching import Cache
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_migrate import Migrate
@@ -14,3 +15,4 @@ migrate = Migrate(compare_type=True, render_item=render_migration_type)
 csrf = CSRFProtect()
 babel = Babel()
 limiter = Limiter(key_func=get_remote_address)
+cache = Cache()

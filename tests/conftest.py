@@ -112,6 +112,7 @@ def make_database(backend: str, tmp_dir: Path) -> TestDatabase:
 def base_config(database_url: str, **overrides: Any) -> dict[str, Any]:
     return {
         "TESTING": True,
+        "PAGE_CACHE_SECONDS": 0,  # tests see every change at once; test_page_cache tests it
         "SECRET_KEY": "test-secret-key",
         "SQLALCHEMY_DATABASE_URI": database_url,
         "DATABASE_URL": database_url,

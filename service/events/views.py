@@ -13,6 +13,7 @@ from service.events import ics, service
 from service.events.models import Event, EventFormat
 from service.events.timing import event_timing, format_moment
 from service.i18n import current_language
+from service.page_cache import cached_page
 from service.text import render_markdown
 from service.urls import absolute_url
 
@@ -23,6 +24,10 @@ CALENDAR_TYPE = "text/calendar; charset=utf-8"
 
 @bp.get("/")
 def list_events() -> str:
+    return cached_page(_render_event_list)
+
+
+def _render_event_list() -> str:
     events = service.list_upcoming(utc_now())
     return render_template("events/list.html", events=events, timings=_timings(events))
 
@@ -40,6 +45,10 @@ def list_past_events() -> str:
 
 @bp.get("/events/<slug>")
 def show_event(slug: str) -> str:
+    return cached_page(lambda: _render_event_page(slug))
+
+
+def _render_event_page(slug: str) -> str:
     event = _public_event_or_404(slug)
     language = current_language()
     url = absolute_url("events.show_event", slug=event.slug)

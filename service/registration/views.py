@@ -37,11 +37,13 @@ def _registration_limit() -> str:
 @bp.route("/events/<slug>/register", methods=["GET", "POST"])
 @limiter.limit(_registration_limit, methods=["POST"])
 def register(slug: str) -> str | Response | tuple[str, int]:
-    event = _event_or_404(slug)
     form = RegistrationForm()
     if form.validate_on_submit():
+        event_id = events.public_event_id(slug)
+        if event_id is None:
+            abort(404)
         if form.website.data:  # the honeypot: answer as if all went well, store nothing
-            return _to_next_steps(event, form.email.data)
+            return _to_next_steps(slug, form.email.data)
         attendee = service.Attendee(
             name=form.name.data,
             email=form.email.data,
@@ -49,12 +51,13 @@ def register(slug: str) -> str | Response | tuple[str, int]:
             keep_informed=form.keep_informed.data,
         )
         try:
-            service.register(event.id, attendee, current_language(), utc_now())
+            service.register(event_id, attendee, current_language(), utc_now())
         except service.RegistrationClosed:
             return redirect(url_for(".register", slug=slug))
         except service.TryAgain:
-            return render_template("registration/busy.html", event=event, form=form), 503
-        return _to_next_steps(event, form.email.data)
+            return render_template("registration/busy.html", slug=slug), 503
+        return _to_next_steps(slug, form.email.data)
+    event = _event_or_404(slug)
     availability = service.availability(event, utc_now())
     status = 400 if form.errors else 200
     return render_template(
@@ -62,9 +65,9 @@ def register(slug: str) -> str | Response | tuple[str, int]:
     ), status
 
 
-def _to_next_steps(event: Event, email: str) -> Response:
+def _to_next_steps(slug: str, email: str) -> Response:
     session["registered_email"] = email
-    return redirect(url_for(".next_steps", slug=event.slug))
+    return redirect(url_for(".next_steps", slug=slug))
 
 
 @bp.get("/events/<slug>/registered")
@@ -116,7 +119,7 @@ def cancel(token: str) -> Response | tuple[str, int]:
     try:
         service.cancel_registration(registration.id, utc_now())
     except service.TryAgain:
-        return render_template("registration/busy.html", event=registration.event), 503
+        return render_template("registration/busy.html", slug=registration.event.slug), 503
     flash(
         "left_waiting_list" if was_waiting else "cancelled",
         "registration",
