@@ -67,18 +67,23 @@ def _render_event_page(slug: str) -> str:
 
 @bp.get("/events/<slug>.ics")
 def download_event_calendar(slug: str) -> Response:
-    event = _public_event_or_404(slug)
+    calendar = cached_page(
+        lambda: ics.event_calendar(_public_event_or_404(slug), utc_now()).decode()
+    )
     return Response(
-        ics.event_calendar(event, utc_now()),
+        calendar,
         mimetype=CALENDAR_TYPE,
-        headers={"Content-Disposition": f'attachment; filename="{event.slug}.ics"'},
+        headers={"Content-Disposition": f'attachment; filename="{slug}.ics"'},
     )
 
 
 @bp.get("/events.ics")
 def calendar_feed() -> Response:
+    calendar = cached_page(
+        lambda: ics.feed_calendar(service.list_upcoming(utc_now()), utc_now()).decode()
+    )
     return Response(
-        ics.feed_calendar(service.list_upcoming(utc_now()), utc_now()),
+        calendar,
         mimetype=CALENDAR_TYPE,
         headers={"Content-Disposition": 'inline; filename="events.ics"'},
     )
