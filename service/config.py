@@ -42,6 +42,8 @@ DEFAULTS: dict[str, Any] = {
     "MAIL_BATCH_SIZE": 100,
     "MAIL_MAX_ATTEMPTS": 10,
     "MAIL_LEASE_SECONDS": 120,
+    # How long a registration waits for the event's lock before "please try again".
+    "LOCK_WAIT_SECONDS": 5,
     # Ask DNS whether an email address's domain takes mail (needs a network).
     "EMAIL_CHECK_DELIVERABILITY": False,
     # The personal joining link opens the meeting from this long before the start.

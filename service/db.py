@@ -87,7 +87,7 @@ def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.execute(f"PRAGMA busy_timeout={DEFAULT_LOCK_WAIT_MS}")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
 
@@ -95,26 +95,41 @@ def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
 @event.listens_for(Engine, "begin")
 def _begin_sqlite(connection: Connection) -> None:
     if connection.dialect.name == "sqlite":
-        mode = connection.get_execution_options().get(SQLITE_BEGIN_OPTION, "DEFERRED")
-        connection.exec_driver_sql(f"BEGIN {mode}")
+        options = connection.get_execution_options()
+        if LOCK_WAIT_OPTION in options:
+            connection.exec_driver_sql(f"PRAGMA busy_timeout={int(options[LOCK_WAIT_OPTION])}")
+        connection.exec_driver_sql(f"BEGIN {options.get(SQLITE_BEGIN_OPTION, 'DEFERRED')}")
+        if LOCK_WAIT_OPTION in options:  # later transactions on this connection wait as usual
+            connection.exec_driver_sql(f"PRAGMA busy_timeout={DEFAULT_LOCK_WAIT_MS}")
 
 
+DEFAULT_LOCK_WAIT_MS = 5000
 SQLITE_BEGIN_OPTION = "convoca_sqlite_begin"
+LOCK_WAIT_OPTION = "convoca_lock_wait_ms"
 
 
-def begin_writing(session: Session | scoped_session[Session]) -> None:
+def begin_writing(
+    session: Session | scoped_session[Session], wait_seconds: float | None = None
+) -> None:
     """Start the session's transaction holding the database's write lock.
 
     Call it first in a unit of work that reads and then writes. On SQLite this is BEGIN
     IMMEDIATE: a transaction that reads first and writes later can fail with "database is
     locked" despite the busy timeout. PostgreSQL needs nothing here (lock rows instead).
     A transaction already open (a view's reads) is committed first: it has nothing to lose.
+    ``wait_seconds`` bounds how long this transaction waits for any lock, on both databases
+    (SQLite's busy timeout for the BEGIN, PostgreSQL's ``lock_timeout`` for the row locks).
     """
     if isinstance(session, scoped_session):
         session = session()
     if session.in_transaction():
         session.commit()
-    session.connection(execution_options={SQLITE_BEGIN_OPTION: "IMMEDIATE"})
+    options: dict[str, Any] = {SQLITE_BEGIN_OPTION: "IMMEDIATE"}
+    if wait_seconds is not None:
+        options[LOCK_WAIT_OPTION] = int(wait_seconds * 1000)
+    connection = session.connection(execution_options=options)
+    if wait_seconds is not None and connection.dialect.name == "postgresql":
+        connection.exec_driver_sql(f"SET LOCAL lock_timeout = '{int(wait_seconds * 1000)}ms'")
 
 
 def render_migration_type(type_: str, obj: Any, _autogen_context: Any) -> str | bool:

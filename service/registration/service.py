@@ -16,7 +16,7 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import get_locale
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 
 from service.db import begin_writing
@@ -35,7 +35,6 @@ from service.registration.models import (
 from service.security import read_link, sign_link
 from service.urls import absolute_url
 
-LOCK_TIMEOUT_SECONDS = 5
 MANAGE, JOIN = "manage", "join"
 
 
@@ -132,7 +131,7 @@ def register(event_id: int, attendee: Attendee, language: str, now: datetime) ->
     Raises ``RegistrationClosed`` (with the state: full, closed…) or ``TryAgain``.
     """
     try:
-        begin_writing(db.session)
+        begin_writing(db.session, current_app.config["LOCK_WAIT_SECONDS"])
         event = _lock_event(event_id)
         email = normalise_email(attendee.email)
         registration = find_registration(event_id, email)
@@ -176,7 +175,7 @@ def cancel_registration(registration_id: int, now: datetime) -> Registration | N
     """Cancel a registration (or leave the waiting list); a freed place goes straight to the
     first person waiting, who is told at once. Cancelling twice changes nothing."""
     try:
-        begin_writing(db.session)
+        begin_writing(db.session, current_app.config["LOCK_WAIT_SECONDS"])
         registration = db.session.get(Registration, registration_id)
         if registration is None:
             db.session.rollback()
@@ -243,8 +242,6 @@ def _places_left(event: Event) -> int | None:
 def _lock_event(event_id: int) -> Event:
     """Lock the event's row (PostgreSQL) before reading anything that decides a place; on
     SQLite the caller's ``begin_writing`` already holds the database's write lock."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(text(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT_SECONDS}s'"))
     event = db.session.scalar(
         select(Event)
         .where(Event.id == event_id)
