@@ -96,10 +96,11 @@ def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
 def _begin_sqlite(connection: Connection) -> None:
     if connection.dialect.name == "sqlite":
         options = connection.get_execution_options()
-        if LOCK_WAIT_OPTION in options:
-            connection.exec_driver_sql(f"PRAGMA busy_timeout={int(options[LOCK_WAIT_OPTION])}")
+        wait_ms = options.get(LOCK_WAIT_OPTION, DEFAULT_LOCK_WAIT_MS)
+        if wait_ms != DEFAULT_LOCK_WAIT_MS:
+            connection.exec_driver_sql(f"PRAGMA busy_timeout={int(wait_ms)}")
         connection.exec_driver_sql(f"BEGIN {options.get(SQLITE_BEGIN_OPTION, 'DEFERRED')}")
-        if LOCK_WAIT_OPTION in options:  # later transactions on this connection wait as usual
+        if wait_ms != DEFAULT_LOCK_WAIT_MS:  # later transactions on this connection wait as usual
             connection.exec_driver_sql(f"PRAGMA busy_timeout={DEFAULT_LOCK_WAIT_MS}")
 
 

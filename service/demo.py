@@ -231,7 +231,7 @@ def load_demo(today: date) -> list[str]:
         for name, email, language, organisation in people:
             if registration.find_registration(event.id, email) is None:
                 attendee = registration.Attendee(name, email, organisation)
-                registration.register(event.id, attendee, language, now)
+                registration.register(slug, attendee, language, now)
                 added += 1
         report.append(f"registered {added} demo attendee(s) for {slug}")
     return report

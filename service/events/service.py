@@ -56,13 +56,6 @@ def get_public_event(slug: str) -> Event | None:
     return db.session.scalar(_public_events().where(Event.slug == slug))
 
 
-def public_event_id(slug: str) -> int | None:
-    """The id of a published or cancelled event: all a form posting to it needs."""
-    return db.session.scalar(
-        select(Event.id).where(Event.slug == slug, Event.status.in_(PUBLIC_STATUSES))
-    )
-
-
 def get_event(slug: str) -> Event | None:
     return db.session.scalar(select(Event).where(Event.slug == slug))
 

@@ -16,12 +16,13 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import get_locale
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.exc import OperationalError
 
 from service.db import begin_writing
 from service.events.ics import event_calendar
 from service.events.models import Event, EventStatus
+from service.events.service import PUBLIC_STATUSES
 from service.events.timing import LazyTiming
 from service.extensions import db
 from service.mail import service as mail
@@ -122,19 +123,21 @@ def find_registration(event_id: int, email: str) -> Registration | None:
     )
 
 
-def register(event_id: int, attendee: Attendee, language: str, now: datetime) -> Registration:
-    """Register ``attendee``, or put them on the waiting list, and queue their confirmation.
+def register(slug: str, attendee: Attendee, language: str, now: datetime) -> Registration:
+    """Register ``attendee`` for the public event ``slug``, or put them on its waiting list,
+    and queue their confirmation.
 
     The same address again (however capitalised) makes no second registration: it re-sends the
     confirmation (at most once every few minutes) and returns the existing registration, so
     the response cannot tell anyone whether that address had registered.
-    Raises ``RegistrationClosed`` (with the state: full, closed…) or ``TryAgain``.
+    Raises ``RegistrationClosed`` (with the state: full, closed…, or unavailable when there
+    is no such public event) or ``TryAgain``.
     """
     try:
         begin_writing(db.session, current_app.config["LOCK_WAIT_SECONDS"])
-        event = _lock_event(event_id)
+        event = _lock_event(Event.slug == slug, Event.status.in_(PUBLIC_STATUSES))
         email = normalise_email(attendee.email)
-        registration = find_registration(event_id, email)
+        registration = find_registration(event.id, email)
         if registration is not None and not registration.is_cancelled:
             _queue_confirmation(registration, now, resend=True)
             db.session.commit()
@@ -150,7 +153,7 @@ def register(event_id: int, attendee: Attendee, language: str, now: datetime) ->
         if registration is not None:  # cancelled: registering again joins the back of the queue
             db.session.delete(registration)
             db.session.flush()
-        registration = Registration(event_id=event_id, email=email)
+        registration = Registration(event_id=event.id, email=email)
         db.session.add(registration)
         registration.name = attendee.name
         registration.organisation = attendee.organisation
@@ -180,7 +183,7 @@ def cancel_registration(registration_id: int, now: datetime) -> Registration | N
         if registration is None:
             db.session.rollback()
             return None
-        _lock_event(registration.event_id)
+        _lock_event(Event.id == registration.event_id)
         db.session.refresh(registration)
         if registration.is_cancelled:
             db.session.rollback()
@@ -239,14 +242,11 @@ def _places_left(event: Event) -> int | None:
     return max(event.capacity - confirmed_count(event.id), 0)
 
 
-def _lock_event(event_id: int) -> Event:
+def _lock_event(*where: ColumnElement[bool]) -> Event:
     """Lock the event's row (PostgreSQL) before reading anything that decides a place; on
     SQLite the caller's ``begin_writing`` already holds the database's write lock."""
     event = db.session.scalar(
-        select(Event)
-        .where(Event.id == event_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
+        select(Event).where(*where).with_for_update().execution_options(populate_existing=True)
     )
     if event is None:
         raise RegistrationClosed(RegistrationState.UNAVAILABLE)

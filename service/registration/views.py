@@ -39,9 +39,6 @@ def _registration_limit() -> str:
 def register(slug: str) -> str | Response | tuple[str, int]:
     form = RegistrationForm()
     if form.validate_on_submit():
-        event_id = events.public_event_id(slug)
-        if event_id is None:
-            abort(404)
         if form.website.data:  # the honeypot: answer as if all went well, store nothing
             return _to_next_steps(slug, form.email.data)
         attendee = service.Attendee(
@@ -51,8 +48,10 @@ def register(slug: str) -> str | Response | tuple[str, int]:
             keep_informed=form.keep_informed.data,
         )
         try:
-            service.register(event_id, attendee, current_language(), utc_now())
-        except service.RegistrationClosed:
+            service.register(slug, attendee, current_language(), utc_now())
+        except service.RegistrationClosed as closed:
+            if closed.state is service.RegistrationState.UNAVAILABLE:
+                abort(404)
             return redirect(url_for(".register", slug=slug))
         except service.TryAgain:
             return render_template("registration/busy.html", slug=slug), 503
