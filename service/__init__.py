@@ -8,7 +8,7 @@ from typing import Any
 from flask import Flask
 
 from service import config as app_config
-from service.extensions import babel, cache, csrf, db, limiter, migrate
+from service.extensions import babel, cache, csrf, db, limiter, login_manager, migrate
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -36,6 +36,10 @@ def register_extensions(app: Flask) -> None:
     csrf.init_app(app)
     limiter.init_app(app)
     cache.init_app(app)
+    login_manager.init_app(app)
+    from service.organisers import auth
+
+    auth.init_app(app)
     babel.init_app(app, locale_selector=i18n.select_locale)
     i18n.init_app(app)
 
@@ -50,6 +54,7 @@ def register_blueprints(app: Flask) -> None:
     from service.events.api import bp as events_api_bp
     from service.events.views import bp as events_bp
     from service.mail.views import bp as mail_bp
+    from service.organisers.views import bp as organisers_bp
     from service.registration.views import bp as registration_bp
 
     app.register_blueprint(i18n.bp)
@@ -57,6 +62,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(events_api_bp)
     app.register_blueprint(mail_bp)
     app.register_blueprint(registration_bp)
+    app.register_blueprint(organisers_bp)
 
 
 def register_commands(app: Flask) -> None:

@@ -57,6 +57,7 @@ DEFAULTS: dict[str, Any] = {
     "RATELIMIT_STORAGE_URI": "memory://",
     "RATELIMIT_HEADERS_ENABLED": False,
     "REGISTRATION_RATE_LIMIT": "10 per minute; 60 per hour",
+    "LOGIN_RATE_LIMIT": "5 per minute; 30 per hour",
     # Public pages are rendered at most once per this many seconds (0: every time). The cache
     # is per process unless CACHE_TYPE says otherwise (Flask-Caching, e.g. RedisCache).
     "PAGE_CACHE_SECONDS": 10,

@@ -29,13 +29,15 @@ def current_language() -> str:
     return locale.language if locale else current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
-def safe_next(target: str | None) -> str:
-    """A same-site path to return to; anything else (other hosts, ``//x``, ``\\x``) goes home."""
+def safe_next(target: str | None, default: str | None = None) -> str:
+    """A same-site path to return to; anything else (other hosts, ``//x``, ``\\x``) goes to
+    ``default`` (the home page unless given)."""
+    fallback = default or url_for("events.list_events")
     if not target or not target.startswith("/") or target.startswith(("//", "/\\")):
-        return url_for("events.list_events")
+        return fallback
     parts = urlsplit(target)
     if parts.scheme or parts.netloc:
-        return url_for("events.list_events")
+        return fallback
     return target
 
 

@@ -10,6 +10,8 @@ from flask.cli import AppGroup
 
 from service.events import service
 from service.events.schema import EventDataError
+from service.organisers import cli as organisers_cli
+from service.organisers.export import COLUMN_NAMES
 
 events_cli = AppGroup("events", help="Import and dump events as JSON.")
 
@@ -42,3 +44,13 @@ def import_command(file: IO[str]) -> None:
         ) from None
     for event, created in results:
         click.echo(f"{'created' if created else 'updated'} {event.slug}")
+
+
+@events_cli.command("export")
+@click.argument("slug")
+@click.option("-o", "--output", type=click.File("w", encoding="utf-8", lazy=True), default="-")
+@click.option("--columns", help=f"Comma-separated, from: {', '.join(COLUMN_NAMES)}")
+@click.option("--bom", is_flag=True, help="Start with a byte-order mark, for Excel.")
+def export_command(slug: str, output: IO[str], columns: str | None, bom: bool) -> None:
+    """Write the attendees of event SLUG as CSV, with a progress bar on stderr."""
+    organisers_cli.write_export(slug, output, columns, bom)

@@ -10,7 +10,7 @@ from flask_babel import lazy_gettext as _l
 
 from service.db import utc_now
 from service.events import ics, service
-from service.events.models import Event, EventFormat
+from service.events.models import Event, EventFormat, EventStatus
 from service.events.timing import event_timing, format_moment
 from service.i18n import current_language
 from service.page_cache import cached_page
@@ -139,3 +139,15 @@ def share_label(network: str) -> str:
 @bp.app_template_global()
 def format_event_moment(event: Event, moment: datetime) -> str:
     return format_moment(moment, event.zone)
+
+
+STATUS_LABELS = {
+    EventStatus.DRAFT: _l("Draft"),
+    EventStatus.PUBLISHED: _l("Published"),
+    EventStatus.CANCELLED: _l("Cancelled"),
+}
+
+
+@bp.app_template_global()
+def status_label(status: EventStatus) -> str:
+    return str(STATUS_LABELS[status])

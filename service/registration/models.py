@@ -47,6 +47,7 @@ class Registration(Base):
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
     promoted_at: Mapped[datetime | None]
     cancelled_at: Mapped[datetime | None]
+    checked_in_at: Mapped[datetime | None]
 
     event: Mapped[Event] = relationship()
     joins: Mapped[list[JoinClick]] = relationship(

@@ -1,0 +1,1 @@
+"""The organisers' area: accounts, events, attendees, check-in, exports and messages."""

@@ -1,0 +1,202 @@
+"""The organisers' area: login, dashboard, attendees, check-in, CSV export."""
+
+from __future__ import annotations
+
+from functools import wraps
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    stream_with_context,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+from werkzeug.wrappers import Response as BaseResponse
+
+from service.db import utc_now
+from service.events import service as events
+from service.events.models import Event
+from service.extensions import limiter
+from service.i18n import safe_next
+from service.mail import service as mail
+from service.organisers import export, service
+from service.organisers.forms import ExportForm, LoginForm, PasswordForm
+
+bp = Blueprint("organisers", __name__, url_prefix="/organisers")
+
+
+def _login_limit() -> str:
+    return current_app.config["LOGIN_RATE_LIMIT"]
+
+
+def admin_required(view: Any) -> Any:
+    @wraps(view)
+    @login_required
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        if not current_user.is_admin:
+            abort(403)
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+def login() -> str | BaseResponse | tuple[str, int]:
+    if current_user.is_authenticated:
+        return redirect(url_for(".dashboard"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        organiser = service.authenticate(form.email.data, form.password.data, utc_now())
+        if organiser is not None:
+            target = safe_next(request.args.get("next"), default=url_for(".dashboard"))
+            session.clear()  # a fresh session at login: nothing from before carries over
+            login_user(organiser)
+            return redirect(target)
+        flash(_("That email and password do not match an active account."), "error")
+        return render_template("organisers/login.html", form=form), 401
+    return render_template("organisers/login.html", form=form)
+
+
+@bp.post("/logout")
+def logout() -> BaseResponse:
+    logout_user()
+    session.clear()
+    return redirect(url_for(".login"))
+
+
+@bp.route("/password", methods=["GET", "POST"])
+@login_required
+def change_password() -> str | BaseResponse:
+    form = PasswordForm()
+    if form.validate_on_submit():
+        if service.change_password(current_user, form.current.data, form.new.data):
+            login_user(current_user)  # this session continues under the new key
+            flash(_("Your password is changed. Other sessions have been logged out."), "ok")
+            return redirect(url_for(".dashboard"))
+        form.current.errors.append(_("That is not your current password."))
+    return render_template("organisers/password.html", form=form)
+
+
+@bp.get("/")
+@login_required
+def dashboard() -> str:
+    now = utc_now()
+    listed = service.events_for_organisers(now)
+    return render_template(
+        "organisers/dashboard.html",
+        events=listed,
+        counts={event.id: service.attendee_counts(event.id) for event in listed},
+        exports=service.recent_exports(),
+        mail_status=mail.mail_status(),
+        now=now,
+    )
+
+
+@bp.post("/mail/retry-failed")
+@login_required
+def retry_failed_mail() -> BaseResponse:
+    retried = mail.retry_failed(utc_now())
+    flash(_("%(count)d message(s) will be tried again.", count=retried), "ok")
+    return redirect(url_for(".dashboard"))
+
+
+@bp.get("/events/<slug>/attendees")
+@login_required
+def attendees(slug: str) -> str:
+    event = _event_or_404(slug)
+    search = request.args.get("q", "").strip()[:200]
+    try:
+        status = service.AttendeeFilter(request.args.get("status", "all"))
+    except ValueError:
+        status = service.AttendeeFilter.ALL
+    page = max(request.args.get("page", 1, type=int), 1)
+    rows, total = service.find_attendees(event.id, search, status, page)
+    return render_template(
+        "organisers/attendees.html",
+        event=event,
+        counts=service.attendee_counts(event.id),
+        rows=rows,
+        total=total,
+        page=page,
+        pages=max((total + service.ATTENDEES_PAGE_SIZE - 1) // service.ATTENDEES_PAGE_SIZE, 1),
+        search=search,
+        status=status,
+        export_form=ExportForm(),
+        columns=export.COLUMNS,
+    )
+
+
+@bp.post("/events/<slug>/attendees/<int:registration_id>/check-in")
+@login_required
+def check_in(slug: str, registration_id: int) -> BaseResponse:
+    event = _event_or_404(slug)
+    checked_in = request.form.get("checked_in") != "0"
+    try:
+        service.set_checked_in(registration_id, event.id, checked_in, utc_now())
+    except LookupError:
+        abort(404)
+    return redirect(
+        url_for(
+            ".attendees",
+            slug=slug,
+            q=request.form.get("q") or None,
+            page=request.form.get("page") or None,
+        )
+        + f"#attendee-{registration_id}"
+    )
+
+
+@bp.post("/events/<slug>/export.csv")
+@login_required
+def export_attendees(slug: str) -> Response | str | tuple[str, int]:
+    event = _event_or_404(slug)
+    form = ExportForm()
+    if not form.validate():
+        flash(_("Tick at least one column to export."), "error")
+        return redirect(url_for(".attendees", slug=slug))
+    columns = export.choose_columns(form.columns.data)
+    now = utc_now()
+    organiser_id, event_id = current_user.id, event.id
+    names = [column.name for column in columns]
+
+    def generate() -> Any:
+        rows = 0
+
+        def count() -> None:
+            nonlocal rows
+            rows += 1
+
+        yield from export.stream_attendees(event, columns, bom=form.bom.data, on_row=count)
+        service.record_export(organiser_id, event_id, names, rows, "web", now)
+
+    return Response(
+        stream_with_context(generate()),
+        mimetype="text/csv",
+        headers={
+            "Content-Disposition": f'attachment; filename="{export.export_filename(event, now)}"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+@bp.get("/accounts")
+@admin_required
+def accounts() -> str:
+    return render_template("organisers/accounts.html", organisers=service.list_organisers())
+
+
+def _event_or_404(slug: str) -> Event:
+    event = events.get_event(slug)
+    if event is None:
+        abort(404)
+    return event
