@@ -44,6 +44,8 @@ DEFAULTS: dict[str, Any] = {
     "MAIL_LEASE_SECONDS": 120,
     # How long a registration waits for the event's lock before "please try again".
     "LOCK_WAIT_SECONDS": 5,
+    # Attendees' personal data is removed this many days after an event ends (per event too).
+    "RETENTION_DAYS": 90,
     # Ask DNS whether an email address's domain takes mail (needs a network).
     "EMAIL_CHECK_DELIVERABILITY": False,
     # The personal joining link opens the meeting from this long before the start.

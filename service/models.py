@@ -1,17 +1,20 @@
 """Every area's models, imported together so the metadata (and migrations) see all tables."""
 
-from service.events.models import Event, EventPerson, Supporter
+from service.events.models import Event, EventPerson, Question, Supporter
 from service.mail.models import OutboxMessage, Unsubscription
-from service.organisers.models import ExportRecord, Organiser
-from service.registration.models import JoinClick, Registration
+from service.organisers.models import Announcement, ExportRecord, Organiser
+from service.registration.models import Answer, JoinClick, Registration
 
 __all__ = [
+    "Announcement",
+    "Answer",
     "Event",
     "EventPerson",
     "ExportRecord",
     "JoinClick",
     "Organiser",
     "OutboxMessage",
+    "Question",
     "Registration",
     "Supporter",
     "Unsubscription",

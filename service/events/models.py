@@ -75,6 +75,11 @@ class Event(Base):
     # The speaker brief: when to arrive or join for a tech check, and anything else they need.
     speaker_arrival_minutes: Mapped[int] = mapped_column(default=30)
     speaker_notes: Mapped[str] = mapped_column(Text, default="")  # Markdown
+    # The organisers' own line in every attendee reminder ("bring your union banner").
+    reminder_note: Mapped[str] = mapped_column(Text, default="")
+    # Attendees' personal data is removed this many days after the event (None: the default).
+    retention_days: Mapped[int | None]
+    personal_data_removed_at: Mapped[datetime | None]
     # Bumped whenever calendar-visible details change, so clients replace their copy.
     sequence: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
@@ -88,6 +93,11 @@ class Event(Base):
     supporters: Mapped[list[Supporter]] = relationship(
         back_populates="event",
         order_by="Supporter.position",
+        cascade="all, delete-orphan",
+    )
+    questions: Mapped[list[Question]] = relationship(
+        back_populates="event",
+        order_by="Question.position",
         cascade="all, delete-orphan",
     )
 
@@ -152,3 +162,28 @@ class Supporter(Base):
     name: Mapped[Str500]
 
     event: Mapped[Event] = relationship(back_populates="supporters")
+
+
+class QuestionKind(enum.StrEnum):
+    SHORT_TEXT = "short_text"
+    LONG_TEXT = "long_text"
+    CHOICE = "choice"  # one of ``choices``
+    CHECKBOX = "checkbox"
+
+
+class Question(Base):
+    """An organiser's own question in the registration form."""
+
+    __tablename__ = "event_questions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(default=0)
+    kind: Mapped[QuestionKind] = mapped_column(enum_column(QuestionKind))
+    label: Mapped[str] = mapped_column(String(300))
+    label_es: Mapped[str | None] = mapped_column(String(300))
+    # For single choice: [{"en": "...", "es": "..."}], in order.
+    choices: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
+    required: Mapped[bool] = mapped_column(default=False)
+
+    event: Mapped[Event] = relationship(back_populates="questions")

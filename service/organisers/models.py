@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from flask_login import UserMixin
-from sqlalchemy import JSON, ForeignKey, String
+from sqlalchemy import JSON, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from service.db import Base, utc_now
@@ -57,3 +57,20 @@ class ExportRecord(Base):
 
     organiser: Mapped[Organiser | None] = relationship()
     event: Mapped[Event] = relationship()
+
+
+class Announcement(Base):
+    """A message organisers wrote to an event's registrants or waiting list."""
+
+    __tablename__ = "announcements"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    organiser_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organisers.id", ondelete="SET NULL")
+    )
+    audience: Mapped[str] = mapped_column(String(20))  # registered or waiting
+    subject: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)  # Markdown
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+    recipients: Mapped[int] = mapped_column(default=0)

@@ -6,7 +6,7 @@ import enum
 import secrets
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from service.db import Base, Str200, enum_column, utc_now
@@ -50,6 +50,9 @@ class Registration(Base):
     checked_in_at: Mapped[datetime | None]
 
     event: Mapped[Event] = relationship()
+    answers: Mapped[list[Answer]] = relationship(
+        back_populates="registration", cascade="all, delete-orphan", order_by="Answer.id"
+    )
     joins: Mapped[list[JoinClick]] = relationship(
         back_populates="registration", cascade="all, delete-orphan", order_by="JoinClick.id"
     )
@@ -79,3 +82,21 @@ class JoinClick(Base):
     clicked_at: Mapped[datetime] = mapped_column(default=utc_now)
 
     registration: Mapped[Registration] = relationship(back_populates="joins")
+
+
+class Answer(Base):
+    """A registrant's answer to one of the event's own questions."""
+
+    __tablename__ = "answers"
+    __table_args__ = (UniqueConstraint("registration_id", "question_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    registration_id: Mapped[int] = mapped_column(
+        ForeignKey("registrations.id", ondelete="CASCADE"), index=True
+    )
+    question_id: Mapped[int] = mapped_column(
+        ForeignKey("event_questions.id", ondelete="CASCADE"), index=True
+    )
+    value: Mapped[str] = mapped_column(Text, default="")
+
+    registration: Mapped[Registration] = relationship(back_populates="answers")
