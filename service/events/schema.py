@@ -105,6 +105,8 @@ class EventData(_Strict):
     )
     speaker_arrival_minutes: int = Field(default=30, ge=0, le=24 * 60)
     speaker_notes: str = Field(default="", max_length=20_000)
+    reminder_note: str = Field(default="", max_length=2_000)
+    retention_days: int | None = Field(default=None, ge=1, le=3650)
     supporters: list[Annotated[str, Field(min_length=1, max_length=500)]] = Field(
         default_factory=list
     )
@@ -125,11 +127,13 @@ class EventData(_Strict):
 
 
 class EventDataError(ValueError):
-    """Import data that cannot become events; ``problems`` lists each, with where it is."""
+    """Import data that cannot become events; ``problems`` lists each, with where it is, and
+    ``by_field`` the same problems keyed by the field they concern (for forms)."""
 
-    def __init__(self, problems: list[str]) -> None:
+    def __init__(self, problems: list[str], by_field: dict[str, list[str]] | None = None) -> None:
         super().__init__("\n".join(problems))
         self.problems = problems
+        self.by_field = by_field or {}
 
 
 def parse_events(document: Any) -> list[EventData]:
@@ -137,6 +141,7 @@ def parse_events(document: Any) -> list[EventData]:
     items = document if isinstance(document, list) else [document]
     parsed: list[EventData] = []
     problems: list[str] = []
+    by_field: dict[str, list[str]] = {}
     for index, item in enumerate(items):
         where = f"event {index + 1}" if isinstance(document, list) else "event"
         if not isinstance(item, dict):
@@ -149,6 +154,9 @@ def parse_events(document: Any) -> list[EventData]:
             for detail in error.errors():
                 field = ".".join(str(part) for part in detail["loc"]) or "(object)"
                 problems.append(f"{where}: {field}: {detail['msg']}")
+                by_field.setdefault(str(detail["loc"][0]) if detail["loc"] else "", []).append(
+                    detail["msg"].removeprefix("Value error, ")
+                )
     slugs = [event.slug for event in parsed]
     problems.extend(
         f"slug {slug!r} appears more than once"
@@ -156,5 +164,5 @@ def parse_events(document: Any) -> list[EventData]:
         if slugs.count(slug) > 1
     )
     if problems:
-        raise EventDataError(problems)
+        raise EventDataError(problems, by_field)
     return parsed

@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from service.events.models import Event, EventPerson, EventStatus, Supporter
-from service.events.schema import EventData, PersonData, parse_events
+from service.events.schema import EventData, EventDataError, PersonData, parse_events
 from service.extensions import db
 from service.text import render_markdown
 from service.urls import absolute_url
@@ -112,6 +113,8 @@ def dump_event(event: Event) -> dict[str, Any]:
         speaker_reminder_offsets=list(event.speaker_reminder_offsets),
         speaker_arrival_minutes=event.speaker_arrival_minutes,
         speaker_notes=event.speaker_notes,
+        reminder_note=event.reminder_note,
+        retention_days=event.retention_days,
         people=[
             {
                 "name": person.name,
@@ -146,6 +149,44 @@ def _upsert_event(data: EventData) -> tuple[Event, bool]:
     if event is None:
         event = Event(slug=data.slug)
         db.session.add(event)
+    _apply(event, data, created)
+    return event, created
+
+
+# Changes registrants are told about when the organiser ticks "notify".
+NOTIFIABLE_FIELDS = ("starts_at", "ends_at", "venue", "address", "join_url", "format")
+
+
+def save_event(original_slug: str | None, document: dict[str, Any]) -> tuple[Event, set[str]]:
+    """Create (``original_slug`` None) or update one event from the organisers' form, which
+    may rename it. Returns the event and which of ``NOTIFIABLE_FIELDS`` changed.
+    Raises ``EventDataError`` with the problems by field."""
+    [data] = parse_events(document)
+    event = get_event(original_slug) if original_slug else None
+    if data.slug != original_slug and get_event(data.slug) is not None:
+        raise EventDataError(
+            [f"slug {data.slug!r} is taken"], {"slug": [_("Another event has this address.")]}
+        )
+    created = event is None
+    if event is None:
+        event = Event()
+        db.session.add(event)
+    before = {field: getattr(event, field) for field in NOTIFIABLE_FIELDS}
+    event.slug = data.slug
+    _apply(event, data, created)
+    changed = {field for field in NOTIFIABLE_FIELDS if before[field] != getattr(event, field)}
+    db.session.commit()
+    return event, set() if created else changed
+
+
+def set_status(event: Event, status: EventStatus) -> None:
+    if event.status is not status:
+        event.status = status
+        event.sequence += 1
+        db.session.commit()
+
+
+def _apply(event: Event, data: EventData, created: bool) -> None:
     before = {field: getattr(event, field) for field in CALENDAR_FIELDS}
     for field in COPIED_FIELDS:
         setattr(event, field, getattr(data, field))
@@ -154,7 +195,6 @@ def _upsert_event(data: EventData) -> tuple[Event, bool]:
     if not created and before != {field: getattr(event, field) for field in CALENDAR_FIELDS}:
         event.sequence += 1
     db.session.flush()
-    return event, created
 
 
 def _sync_supporters(event: Event, names: list[str]) -> None:

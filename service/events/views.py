@@ -49,7 +49,11 @@ def show_event(slug: str) -> str:
 
 
 def _render_event_page(slug: str) -> str:
-    event = _public_event_or_404(slug)
+    return render_event_page(_public_event_or_404(slug))
+
+
+def render_event_page(event: Event, *, preview: bool = False) -> str:
+    """The event's public page (``preview``: for organisers, drafts too, with a banner)."""
     language = current_language()
     url = absolute_url("events.show_event", slug=event.slug)
     return render_template(
@@ -62,6 +66,7 @@ def _render_event_page(slug: str) -> str:
         is_past=event.ends_at < utc_now(),
         url=url,
         share_links=share_links(url, event.localised("title", language)),
+        preview=preview,
     )
 
 

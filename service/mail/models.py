@@ -27,6 +27,7 @@ class MessageKind(enum.StrEnum):
     REMINDER = "reminder"
     SPEAKER_REMINDER = "speaker_reminder"
     ANNOUNCEMENT = "announcement"
+    EVENT_UPDATE = "event_update"  # a change of time, place or link, or a cancellation
     TEST = "test"
 
 

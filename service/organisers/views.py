@@ -24,12 +24,16 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from service.db import utc_now
 from service.events import service as events
-from service.events.models import Event
+from service.events.models import Event, EventStatus
+from service.events.schema import EventDataError
+from service.events.views import render_event_page, status_label
 from service.extensions import limiter
 from service.i18n import safe_next
 from service.mail import service as mail
 from service.organisers import export, service
+from service.organisers.event_form import EventForm
 from service.organisers.forms import ExportForm, LoginForm, PasswordForm
+from service.registration import service as registration
 
 bp = Blueprint("organisers", __name__, url_prefix="/organisers")
 
@@ -187,6 +191,74 @@ def export_attendees(slug: str) -> Response | str | tuple[str, int]:
             "Cache-Control": "no-store",
         },
     )
+
+
+@bp.route("/events/new", methods=["GET", "POST"])
+@login_required
+def new_event() -> str | BaseResponse:
+    form = EventForm()
+    if request.method == "GET":
+        form.organised_by.data = current_app.config["ORGANISATION_NAME"]
+    return _save_event_form(form, None)
+
+
+@bp.route("/events/<slug>/edit", methods=["GET", "POST"])
+@login_required
+def edit_event(slug: str) -> str | BaseResponse:
+    event = _event_or_404(slug)
+    form = EventForm()
+    if request.method == "GET":
+        form.fill_from(event)
+    return _save_event_form(form, event)
+
+
+def _save_event_form(form: EventForm, event: Event | None) -> str | BaseResponse:
+    if form.validate_on_submit():
+        try:
+            document = form.event_document(event.status.value if event else "draft")
+            saved, changed = events.save_event(event.slug if event else None, document)
+        except ValueError as problem:  # a time the clocks skip, or offsets it cannot read
+            if not isinstance(problem, EventDataError):
+                return render_template("organisers/event_form.html", form=form, event=event), 400
+            for name, messages in problem.by_field.items():
+                target = getattr(form, name, None)
+                (target.errors if target is not None else form.form_errors).extend(messages)
+            return render_template("organisers/event_form.html", form=form, event=event), 400
+        if changed and form.notify.data and saved.status is EventStatus.PUBLISHED:
+            told = registration.notify_registrants(saved, "event_changed", utc_now())
+            flash(
+                _("Saved. %(count)d registrant(s) will be told about the change.", count=told), "ok"
+            )
+        else:
+            flash(_("Saved."), "ok")
+        return redirect(url_for(".edit_event", slug=saved.slug))
+    status = 400 if form.errors else 200
+    return render_template("organisers/event_form.html", form=form, event=event), status
+
+
+@bp.post("/events/<slug>/status")
+@login_required
+def change_status(slug: str) -> BaseResponse:
+    event = _event_or_404(slug)
+    try:
+        status = EventStatus(request.form.get("status", ""))
+    except ValueError:
+        abort(400)
+    was_published = event.status is EventStatus.PUBLISHED
+    events.set_status(event, status)
+    if status is EventStatus.CANCELLED and was_published:
+        told = registration.notify_registrants(event, "event_cancelled", utc_now())
+        flash(_("Cancelled. %(count)d registrant(s) will be told.", count=told), "ok")
+    else:
+        flash(_("Now: %(status)s.", status=status_label(status)), "ok")
+    return redirect(url_for(".edit_event", slug=slug))
+
+
+@bp.get("/events/<slug>/preview")
+@login_required
+def preview_event(slug: str) -> str:
+    """The public page as it will look, drafts included (for organisers' eyes only)."""
+    return render_event_page(_event_or_404(slug), preview=True)
 
 
 @bp.get("/accounts")

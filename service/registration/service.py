@@ -271,8 +271,8 @@ def _queue_message(
     dedupe_key: str,
     *,
     calendar: bool = False,
-) -> None:
-    mail.queue_message(
+) -> bool:
+    return mail.queue_message(
         kind=kind,
         dedupe_key=dedupe_key,
         to=registration.email,
@@ -284,11 +284,39 @@ def _queue_message(
     )
 
 
+def notify_registrants(event: Event, template: str, now: datetime) -> int:
+    """Tell everyone registered or waiting about a change to the event (``event_changed``)
+    or its cancellation (``event_cancelled``): one message each, once per version of the
+    event. Commits; returns how many were queued."""
+    queued = 0
+    registrations = db.session.scalars(
+        select(Registration)
+        .where(
+            Registration.event_id == event.id,
+            Registration.status != RegistrationStatus.CANCELLED,
+        )
+        .order_by(Registration.id)
+    )
+    for registration in registrations:
+        queued += _queue_message(
+            registration,
+            template,
+            MessageKind.EVENT_UPDATE,
+            now,
+            f"{template}:{event.id}:{event.sequence}:{registration.id}",
+            calendar=registration.is_confirmed,
+        )
+    db.session.commit()
+    return queued
+
+
 @mail.message_builder(
     "registration/confirmation",
     "registration/waiting_list",
     "registration/promoted",
     "registration/cancelled",
+    "registration/event_changed",
+    "registration/event_cancelled",
 )
 def registration_content(params: dict[str, Any], memo: dict[Any, Any]) -> mail.MessageContent:
     """The person's registration as it is when the message goes out, and the calendar file."""

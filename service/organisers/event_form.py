@@ -1,0 +1,309 @@
+"""The organisers' event form: every field of an event, working without JavaScript.
+
+People on the bill are rows (name, role, affiliation, email, order, remove); the form always
+offers a few empty rows to add more. Times are entered in the event's own zone.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from flask_babel import lazy_gettext as _l
+from wtforms import (
+    BooleanField,
+    DateTimeLocalField,
+    EmailField,
+    FieldList,
+    FormField,
+    IntegerField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.form import Form as BaseForm
+from wtforms.validators import URL, InputRequired, Length, NumberRange, Optional, Regexp
+
+from service.events.models import Event, EventFormat, PersonRole
+from service.events.schema import SLUG_PATTERN
+from service.forms import Form
+
+EMPTY_PERSON_ROWS = 2
+# What browsers send from <input type="datetime-local">, and what they need to show a value.
+LOCAL_TIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"]
+OFFSET_PATTERN = re.compile(r"^\s*(\d+)\s*([dhm])\s*$")
+UNIT_MINUTES = {"d": 24 * 60, "h": 60, "m": 1}
+
+
+def format_offsets(minutes: list[int]) -> str:
+    """[1440, 60] as "1d, 1h"."""
+    parts = []
+    for value in sorted(minutes, reverse=True):
+        for unit, size in UNIT_MINUTES.items():
+            if value % size == 0:
+                parts.append(f"{value // size}{unit}")
+                break
+    return ", ".join(parts)
+
+
+def parse_offsets(text: str) -> list[int]:
+    """ "1d, 1h" as [1440, 60]; raises ValueError on anything else."""
+    minutes = []
+    for part in filter(None, (piece.strip() for piece in text.split(","))):
+        match = OFFSET_PATTERN.match(part)
+        if not match:
+            raise ValueError(part)
+        minutes.append(int(match[1]) * UNIT_MINUTES[match[2]])
+    return minutes
+
+
+class PersonForm(BaseForm):
+    name = StringField(_l("Name"), validators=[Optional(), Length(max=200)])
+    role = SelectField(
+        _l("Role"),
+        choices=[(PersonRole.SPEAKER.value, _l("Speaker")), (PersonRole.CHAIR.value, _l("Chair"))],
+    )
+    affiliation = StringField(_l("Affiliation"), validators=[Optional(), Length(max=300)])
+    email = EmailField(
+        _l("Email (private, for the speaker brief)"), validators=[Optional(), Length(max=254)]
+    )
+    position = IntegerField(_l("Order"), validators=[Optional(), NumberRange(min=0, max=999)])
+    remove = BooleanField(_l("Remove"))
+
+
+class EventForm(Form):
+    title = StringField(_l("Title"), validators=[InputRequired(), Length(max=200)])
+    title_es = StringField(_l("Title in Spanish"), validators=[Optional(), Length(max=200)])
+    slug = StringField(
+        _l("Address (slug)"),
+        validators=[
+            InputRequired(),
+            Length(max=120),
+            Regexp(SLUG_PATTERN, message=_l("Use lower-case letters, digits and hyphens.")),
+        ],
+        description=_l("The page will be /events/<slug>."),
+    )
+    summary = StringField(_l("Summary"), validators=[Optional(), Length(max=500)])
+    summary_es = StringField(_l("Summary in Spanish"), validators=[Optional(), Length(max=500)])
+    description = TextAreaField(_l("Description (Markdown)"), validators=[Length(max=50_000)])
+    description_es = TextAreaField(
+        _l("Description in Spanish (Markdown)"), validators=[Length(max=50_000)]
+    )
+    timezone = StringField(
+        _l("Time zone"),
+        validators=[InputRequired(), Length(max=64)],
+        default="Europe/London",
+        description=_l("An IANA name, like Europe/London or America/La_Paz."),
+    )
+    starts_at = DateTimeLocalField(
+        _l("Starts (in the event's time zone)"),
+        validators=[InputRequired()],
+        format=LOCAL_TIME_FORMATS,
+    )
+    ends_at = DateTimeLocalField(
+        _l("Ends (in the event's time zone)"),
+        validators=[InputRequired()],
+        format=LOCAL_TIME_FORMATS,
+    )
+    extra_timezones = StringField(
+        _l("Also show the time in"),
+        validators=[Length(max=500)],
+        description=_l("Time zones, separated by commas."),
+    )
+    format = SelectField(
+        _l("Format"),
+        choices=[
+            (EventFormat.ONLINE.value, _l("Online")),
+            (EventFormat.IN_PERSON.value, _l("In person")),
+            (EventFormat.HYBRID.value, _l("In person and online")),
+        ],
+    )
+    venue = StringField(_l("Venue"), validators=[Optional(), Length(max=200)])
+    address = StringField(_l("Address"), validators=[Optional(), Length(max=500)])
+    join_url = StringField(
+        _l("Joining link (private)"),
+        validators=[
+            Optional(),
+            URL(require_tld=False, message=_l("Enter a full web address.")),
+            Length(max=1000),
+        ],
+        description=_l("Sent only to registrants, never shown on a public page."),
+    )
+    capacity = IntegerField(
+        _l("Places"),
+        validators=[Optional(), NumberRange(min=1)],
+        description=_l("Leave empty for no limit."),
+    )
+    waiting_list = BooleanField(_l("Waiting list when full"), default=True)
+    registration_opens_at = DateTimeLocalField(
+        _l("Registration opens"), validators=[Optional()], format=LOCAL_TIME_FORMATS
+    )
+    registration_closes_at = DateTimeLocalField(
+        _l("Registration closes"), validators=[Optional()], format=LOCAL_TIME_FORMATS
+    )
+    organised_by = StringField(_l("Organised by"), validators=[Optional(), Length(max=200)])
+    supporters = TextAreaField(_l("Supported by"), description=_l("One organisation per line."))
+    people = FieldList(FormField(PersonForm), min_entries=EMPTY_PERSON_ROWS)
+    attendee_reminder_offsets = StringField(
+        _l("Remind attendees before the start"),
+        default="1d, 1h",
+        description=_l("For example: 1d, 1h (days, hours or minutes, separated by commas)."),
+    )
+    reminder_note = TextAreaField(_l("A note in every reminder"), validators=[Length(max=2000)])
+    speaker_reminder_offsets = StringField(_l("Brief speakers before the start"), default="2d, 2h")
+    speaker_arrival_minutes = IntegerField(
+        _l("Speakers join or arrive this many minutes early"),
+        default=30,
+        validators=[NumberRange(min=0, max=1440)],
+    )
+    speaker_notes = TextAreaField(
+        _l("Notes for speakers (Markdown)"), validators=[Length(max=20_000)]
+    )
+    retention_days = IntegerField(
+        _l("Delete attendees' personal data this many days after the event"),
+        validators=[Optional(), NumberRange(min=1, max=3650)],
+        description=_l("Leave empty for the site's default."),
+    )
+    notify = BooleanField(_l("Tell registrants about changes to the time, place or joining link"))
+
+    def validate_timezone(self, field: StringField) -> None:
+        try:
+            ZoneInfo(field.data)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(_l("Unknown time zone: use a name like Europe/London.")) from None
+
+    def fill_from(self, event: Event) -> None:
+        """Show an existing event: its times in its own zone, its people plus empty rows."""
+        zone = event.zone
+        for name in (
+            "title",
+            "title_es",
+            "slug",
+            "summary",
+            "summary_es",
+            "description",
+            "description_es",
+            "timezone",
+            "venue",
+            "address",
+            "join_url",
+            "capacity",
+            "waiting_list",
+            "organised_by",
+            "reminder_note",
+            "speaker_arrival_minutes",
+            "speaker_notes",
+            "retention_days",
+        ):
+            getattr(self, name).data = getattr(event, name)
+        self.format.data = event.format.value
+        for name in ("starts_at", "ends_at", "registration_opens_at", "registration_closes_at"):
+            moment = getattr(event, name)
+            getattr(self, name).data = (
+                moment.astimezone(zone).replace(tzinfo=None) if moment else None
+            )
+        self.extra_timezones.data = ", ".join(event.extra_timezones)
+        self.supporters.data = "\n".join(supporter.name for supporter in event.supporters)
+        self.attendee_reminder_offsets.data = format_offsets(event.attendee_reminder_offsets)
+        self.speaker_reminder_offsets.data = format_offsets(event.speaker_reminder_offsets)
+        while len(self.people.entries):
+            self.people.pop_entry()
+        for position, person in enumerate(event.people):
+            self.people.append_entry(
+                {
+                    "name": person.name,
+                    "role": person.role.value,
+                    "affiliation": person.affiliation,
+                    "email": person.email or "",
+                    "position": position + 1,
+                }
+            )
+        for _ in range(EMPTY_PERSON_ROWS):
+            self.people.append_entry({"position": len(self.people.entries) + 1})
+
+    def event_document(self, status: str) -> dict[str, Any]:
+        """The form as event JSON (see docs/event-json.md), for ``events.service.save_event``.
+
+        Raises ValueError naming the field when a time cannot be read in the event's zone.
+        """
+        zone = ZoneInfo(self.timezone.data)
+        people = sorted(
+            (
+                entry.data
+                for entry in self.people.entries
+                if entry.data["name"] and not entry.data["remove"]
+            ),
+            key=lambda person: person["position"] if person["position"] is not None else 999,
+        )
+        return {
+            "slug": self.slug.data,
+            "title": self.title.data,
+            "title_es": self.title_es.data or None,
+            "summary": self.summary.data or "",
+            "summary_es": self.summary_es.data or None,
+            "description": self.description.data or "",
+            "description_es": self.description_es.data or None,
+            "starts_at": self._aware("starts_at", zone),
+            "ends_at": self._aware("ends_at", zone),
+            "timezone": self.timezone.data,
+            "extra_timezones": [
+                name.strip()
+                for name in (self.extra_timezones.data or "").split(",")
+                if name.strip()
+            ],
+            "format": self.format.data,
+            "venue": self.venue.data or "",
+            "address": self.address.data or "",
+            "join_url": self.join_url.data or "",
+            "capacity": self.capacity.data,
+            "waiting_list": self.waiting_list.data,
+            "registration_opens_at": self._aware("registration_opens_at", zone),
+            "registration_closes_at": self._aware("registration_closes_at", zone),
+            "status": status,
+            "organised_by": self.organised_by.data or "",
+            "supporters": [
+                line.strip() for line in (self.supporters.data or "").splitlines() if line.strip()
+            ],
+            "people": [
+                {
+                    "name": person["name"],
+                    "role": person["role"],
+                    "affiliation": person["affiliation"] or "",
+                    "email": person["email"] or None,
+                }
+                for person in people
+            ],
+            "attendee_reminder_offsets": self._offsets("attendee_reminder_offsets"),
+            "speaker_reminder_offsets": self._offsets("speaker_reminder_offsets"),
+            "speaker_arrival_minutes": self.speaker_arrival_minutes.data or 0,
+            "speaker_notes": self.speaker_notes.data or "",
+            "reminder_note": self.reminder_note.data or "",
+            "retention_days": self.retention_days.data,
+        }
+
+    def _aware(self, name: str, zone: ZoneInfo) -> str | None:
+        local: datetime | None = getattr(self, name).data
+        if local is None:
+            return None
+        moment = local.replace(tzinfo=zone)
+        # A wall time that the clocks skip (spring forward) does not survive the round trip.
+        if moment.astimezone(ZoneInfo("UTC")).astimezone(zone).replace(tzinfo=None) != local:
+            getattr(self, name).errors.append(
+                _l(
+                    "That time does not exist in %(zone)s: the clocks go forward then.",
+                    zone=zone.key,
+                )
+            )
+            raise ValueError(name)
+        return moment.isoformat()
+
+    def _offsets(self, name: str) -> list[int]:
+        try:
+            return parse_offsets(getattr(self, name).data or "")
+        except ValueError:
+            getattr(self, name).errors.append(
+                _l("Write times like 1d, 2h or 30m, separated by commas.")
+            )
+            raise
