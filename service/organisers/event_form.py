@@ -23,8 +23,17 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.form import Form as BaseForm
-from wtforms.validators import URL, InputRequired, Length, NumberRange, Optional, Regexp
+from wtforms.validators import (
+    URL,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    Regexp,
+    ValidationError,
+)
 
 from service.events.models import Event, EventFormat, PersonRole
 from service.events.schema import SLUG_PATTERN
@@ -63,7 +72,10 @@ class PersonForm(BaseForm):
     name = StringField(_l("Name"), validators=[Optional(), Length(max=200)])
     role = SelectField(
         _l("Role"),
-        choices=[(PersonRole.SPEAKER.value, _l("Speaker")), (PersonRole.CHAIR.value, _l("Chair"))],
+        choices=[
+            SelectChoice(PersonRole.SPEAKER.value, _l("Speaker")),
+            SelectChoice(PersonRole.CHAIR.value, _l("Chair")),
+        ],
     )
     affiliation = StringField(_l("Affiliation"), validators=[Optional(), Length(max=300)])
     email = EmailField(
@@ -115,9 +127,9 @@ class EventForm(Form):
     format = SelectField(
         _l("Format"),
         choices=[
-            (EventFormat.ONLINE.value, _l("Online")),
-            (EventFormat.IN_PERSON.value, _l("In person")),
-            (EventFormat.HYBRID.value, _l("In person and online")),
+            SelectChoice(EventFormat.ONLINE.value, _l("Online")),
+            SelectChoice(EventFormat.IN_PERSON.value, _l("In person")),
+            SelectChoice(EventFormat.HYBRID.value, _l("In person and online")),
         ],
     )
     venue = StringField(_l("Venue"), validators=[Optional(), Length(max=200)])
@@ -172,7 +184,7 @@ class EventForm(Form):
         try:
             ZoneInfo(field.data)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(_l("Unknown time zone: use a name like Europe/London.")) from None
+            raise ValidationError(_l("Unknown time zone: use a name like Europe/London.")) from None
 
     def fill_from(self, event: Event) -> None:
         """Show an existing event: its times in its own zone, its people plus empty rows."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, EmailField, PasswordField, SelectMultipleField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import EqualTo, InputRequired, Length
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -58,7 +59,7 @@ class MultiCheckboxField(SelectMultipleField):
 class ExportForm(Form):
     columns = MultiCheckboxField(
         _l("Columns"),
-        choices=[(column.name, column.name) for column in COLUMNS],
+        choices=[SelectChoice(column.name, column.name) for column in COLUMNS],
         default=[column.name for column in COLUMNS],
         validators=[InputRequired(_l("Tick at least one column."))],
     )

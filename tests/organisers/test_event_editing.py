@@ -1,0 +1,246 @@
+"""Organisers write and run events through the form: no JavaScript, times in the event's zone."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from service.events import service as events
+from service.events.models import EventStatus
+from service.extensions import db
+from service.mail.models import MessageKind, OutboxMessage
+from service.organisers.service import create_organiser
+from service.registration.models import RegistrationStatus
+from tests.events.test_pages import text_of
+from tests.registration.fixtures import csrf_token
+
+PASSWORD = "a long enough password"
+
+
+@pytest.fixture
+def logged_in(app, client):
+    with app.app_context():
+        create_organiser("organiser@example.org", PASSWORD)
+    client.post(
+        "/organisers/login",
+        data={
+            "csrf_token": csrf_token(client, "/organisers/login"),
+            "email": "organiser@example.org",
+            "password": PASSWORD,
+        },
+    )
+    return client
+
+
+def form(client, path: str, **fields) -> dict:
+    data = {
+        "csrf_token": csrf_token(client, path),
+        "title": "Bolivia: what next?",
+        "slug": "bolivia-what-next",
+        "timezone": "Europe/London",
+        "starts_at": "2031-10-26T18:30",
+        "ends_at": "2031-10-26T20:00",
+        "format": "online",
+        "join_url": "https://meet.example.org/next",
+        "attendee_reminder_offsets": "1d, 1h",
+        "speaker_reminder_offsets": "2d, 2h",
+        "speaker_arrival_minutes": "30",
+        "supporters": "Friends of Bolivia\nUnite",
+        "people-0-name": "Christine Blower",
+        "people-0-role": "chair",
+        "people-0-position": "2",
+        "people-1-name": "Ollie Vargas",
+        "people-1-role": "speaker",
+        "people-1-position": "1",
+        "people-1-affiliation": "Journalist",
+        "people-1-email": "ollie@example.org",
+    }
+    data.update(fields)
+    return data
+
+
+def stored(app):
+    with app.app_context():
+        event = events.get_event("bolivia-what-next")
+        if event is not None:
+            event.people, event.supporters  # load them before the session closes
+            db.session.expunge_all()
+        return event
+
+
+def test_create_as_draft_then_publish(app, logged_in):
+    response = logged_in.post(
+        "/organisers/events/new", data=form(logged_in, "/organisers/events/new")
+    )
+    assert response.status_code == 302
+    event = stored(app)
+    assert event.status is EventStatus.DRAFT
+    assert event.starts_at == datetime(2031, 10, 26, 18, 30, tzinfo=UTC)  # GMT by then
+    assert [(p.name, p.role.value) for p in event.people] == [
+        ("Ollie Vargas", "speaker"),
+        ("Christine Blower", "chair"),
+    ]
+    assert [s.name for s in event.supporters] == ["Friends of Bolivia", "Unite"]
+    assert logged_in.get("/events/bolivia-what-next").status_code == 404
+    preview = logged_in.get("/organisers/events/bolivia-what-next/preview")
+    assert "Preview: this is how the page looks to the public" in text_of(preview)
+
+    edit = "/organisers/events/bolivia-what-next/edit"
+    logged_in.post(
+        "/organisers/events/bolivia-what-next/status",
+        data={"csrf_token": csrf_token(logged_in, edit), "status": "published"},
+    )
+    public = text_of(logged_in.get("/events/bolivia-what-next"))
+    assert "Sunday 26 October 2031, 18:30 GMT" in public
+    assert "Ollie Vargas, Journalist" in public
+
+
+def test_edit_form_shows_times_in_the_events_zone_and_keeps_people(app, logged_in):
+    logged_in.post(
+        "/organisers/events/new",
+        data=form(
+            logged_in,
+            "/organisers/events/new",
+            starts_at="2031-06-02T19:00",
+            ends_at="2031-06-02T21:00",
+        ),
+    )
+    html = logged_in.get("/organisers/events/bolivia-what-next/edit").get_data(as_text=True)
+    assert 'value="2031-06-02T19:00"' in html  # BST, as typed
+    assert 'value="Ollie Vargas"' in html and 'value="Christine Blower"' in html
+    assert html.count('name="people-') >= 4 * 6  # two people and two empty rows
+
+
+def test_removing_and_reordering_people(app, logged_in):
+    logged_in.post("/organisers/events/new", data=form(logged_in, "/organisers/events/new"))
+    edit = "/organisers/events/bolivia-what-next/edit"
+    logged_in.post(
+        edit,
+        data=form(
+            logged_in,
+            edit,
+            **{
+                "people-0-position": "1",
+                "people-1-remove": "y",
+                "people-2-name": "Miriam Colque",
+                "people-2-role": "speaker",
+                "people-2-position": "0",
+            },
+        ),
+    )
+    assert [p.name for p in stored(app).people] == ["Miriam Colque", "Christine Blower"]
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"starts_at": "2031-03-30T01:30"}, "That time does not exist in Europe/London"),
+        ({"timezone": "Mars/Olympus"}, "Unknown time zone"),
+        ({"slug": "Not A Slug"}, "Use lower-case letters, digits and hyphens."),
+        ({"attendee_reminder_offsets": "tomorrow"}, "Write times like 1d, 2h or 30m"),
+        ({"ends_at": "2031-10-26T17:00"}, "ends_at must be after starts_at"),
+        ({"join_url": "meet dot example"}, "Enter a full web address."),
+        ({"title": "Bad\x00title"}, "Please remove the invisible control characters"),
+    ],
+)
+def test_mistakes_get_a_clear_message_and_keep_the_input(app, logged_in, fields, message):
+    response = logged_in.post(
+        "/organisers/events/new", data=form(logged_in, "/organisers/events/new", **fields)
+    )
+    assert response.status_code == 400
+    assert message in text_of(response)
+    assert 'value="Ollie Vargas"' in response.get_data(as_text=True)
+    assert stored(app) is None
+
+
+def registrants(app, event_id, make_registration):
+    now = datetime(2031, 10, 1, tzinfo=UTC)
+    make_registration(event_id, "one@example.org", created_at=now)
+    make_registration(
+        event_id, "two@example.org", created_at=now, status=RegistrationStatus.WAITING
+    )
+    make_registration(
+        event_id, "gone@example.org", created_at=now, status=RegistrationStatus.CANCELLED
+    )
+
+
+def updates(app) -> list[str]:
+    with app.app_context():
+        return sorted(
+            db.session.scalars(
+                select(OutboxMessage.recipient).where(
+                    OutboxMessage.kind == MessageKind.EVENT_UPDATE
+                )
+            )
+        )
+
+
+def test_a_new_time_with_notify_mails_each_registrant_once(app, logged_in, make_registration):
+    logged_in.post("/organisers/events/new", data=form(logged_in, "/organisers/events/new"))
+    edit = "/organisers/events/bolivia-what-next/edit"
+    logged_in.post(
+        "/organisers/events/bolivia-what-next/status",
+        data={"csrf_token": csrf_token(logged_in, edit), "status": "published"},
+    )
+    registrants(app, stored(app).id, make_registration)
+    logged_in.post(edit, data=form(logged_in, edit, summary="A new summary", notify="y"))
+    assert updates(app) == []  # nothing they need to know changed
+    response = logged_in.post(
+        edit,
+        data=form(
+            logged_in, edit, starts_at="2031-10-26T19:00", ends_at="2031-10-26T20:30", notify="y"
+        ),
+    )
+    assert "2 registrant(s) will be told about the change." in text_of(
+        logged_in.get(response.headers["Location"])
+    )
+    assert updates(app) == ["one@example.org", "two@example.org"]
+    logged_in.post(
+        edit,
+        data=form(
+            logged_in, edit, starts_at="2031-10-26T19:00", ends_at="2031-10-26T20:30", notify="y"
+        ),
+    )
+    assert len(updates(app)) == 2  # saving the same again tells nobody twice
+    logged_in.post(
+        edit,
+        data=form(
+            logged_in, edit, venue="", starts_at="2031-10-26T19:30", ends_at="2031-10-26T20:30"
+        ),
+    )
+    assert len(updates(app)) == 2  # without "notify", nobody is told
+
+
+def test_cancelling_tells_registrants(app, logged_in, make_registration):
+    logged_in.post("/organisers/events/new", data=form(logged_in, "/organisers/events/new"))
+    edit = "/organisers/events/bolivia-what-next/edit"
+    logged_in.post(
+        "/organisers/events/bolivia-what-next/status",
+        data={"csrf_token": csrf_token(logged_in, edit), "status": "published"},
+    )
+    registrants(app, stored(app).id, make_registration)
+    logged_in.post(
+        "/organisers/events/bolivia-what-next/status",
+        data={"csrf_token": csrf_token(logged_in, edit), "status": "cancelled"},
+    )
+    assert stored(app).status is EventStatus.CANCELLED
+    assert updates(app) == ["one@example.org", "two@example.org"]
+    assert "This event has been cancelled." in text_of(logged_in.get("/events/bolivia-what-next"))
+
+
+def test_another_events_slug_is_refused(app, logged_in, make_event):
+    make_event(slug="taken")
+    response = logged_in.post(
+        "/organisers/events/new", data=form(logged_in, "/organisers/events/new", slug="taken")
+    )
+    assert response.status_code == 400
+    assert "Another event has this address." in text_of(response)
+
+
+def test_organisers_only(client):
+    assert client.get("/organisers/events/new").status_code == 302
+    assert client.post("/organisers/events/new", data={}).status_code in (302, 400)
+    later = datetime.now(UTC) + timedelta(days=1)
+    assert later  # the public site is untouched
