@@ -73,7 +73,8 @@ def live_database(
     try:
         instance_path = tmp_dir / "instance"
         instance_path.mkdir()
-        env = server_env(database.url, instance_path, SECRET_KEY=SECRET_KEY)
+        # Pages fresh on every visit: journeys check what they just changed.
+        env = server_env(database.url, instance_path, SECRET_KEY=SECRET_KEY, PAGE_CACHE_SECONDS="0")
         run_flask(["db", "upgrade"], env)
         run_flask(["demo", "load"], env)
         yield LiveDatabase(database.url, env)

@@ -1,0 +1,77 @@
+"""An organiser runs a meeting: log in, create it, publish it, check someone in, export."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from service.organisers.service import create_organiser, find_organiser
+
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
+
+PASSWORD = "correct horse battery staple"
+
+
+def test_organiser_creates_publishes_checks_in_and_exports(
+    page: Page, browser: Browser, live_app, live_server
+):
+    stamp = f"{datetime.now(UTC).timestamp():.0f}"
+    email = f"organiser-{stamp}@example.org"
+    with live_app.app_context():
+        if find_organiser(email) is None:
+            create_organiser(email, PASSWORD)
+    slug = f"what-next-for-bolivia-{stamp}"
+
+    page.goto(live_server + "/organisers/")
+    expect(page).to_have_url(f"{live_server}/organisers/login?next=%2Forganisers%2F")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
+
+    page.get_by_role("link", name="New event").click()
+    page.get_by_label("Title", exact=True).fill("What next for Bolivia?")
+    page.get_by_label("Address (slug)").fill(slug)
+    page.get_by_label("Starts (in the event's time zone)").fill("2031-05-12T18:30")
+    page.get_by_label("Ends (in the event's time zone)").fill("2031-05-12T20:00")
+    page.get_by_label("Format").select_option("in_person")
+    page.get_by_label("Venue").fill("Marx Memorial Library")
+    page.locator("#people-0-name").fill("Ollie Vargas")
+    page.locator("#people-0-affiliation").fill("Journalist")
+    page.locator("#people-1-name").fill("Christine Blower")
+    page.locator("#people-1-role").select_option("chair")
+    page.get_by_role("button", name="Create the event (as a draft)").click()
+    expect(page.get_by_role("status").first).to_contain_text("Saved.")
+    page.get_by_role("button", name="Publish").click()
+
+    page.goto(live_server + "/")
+    page.get_by_role("link", name="What next for Bolivia?").click()
+    expect(page.get_by_text("Chair: Christine Blower")).to_be_visible()
+
+    visitor = browser.new_context(locale="en-GB")
+    attendee = visitor.new_page()
+    attendee.goto(f"{live_server}/events/{slug}")
+    attendee.get_by_label("Your name").fill('=HYPERLINK("http://evil.example")')
+    attendee.get_by_label("Email").fill(f"attendee-{stamp}@example.org")
+    attendee.get_by_role("button", name="Register").click()
+    expect(attendee.get_by_role("heading", name="Check your inbox")).to_be_visible()
+    visitor.close()
+
+    page.goto(f"{live_server}/organisers/events/{slug}/attendees")
+    page.get_by_role("button", name="Check in").click()
+    expect(page.get_by_role("button", name="Undo check-in")).to_contain_text("Checked in")
+
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download CSV").click()
+    assert download.value.suggested_filename.startswith(f"{slug}-attendees-")
+    text = Path(download.value.path()).read_text(encoding="utf-8")
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert len(rows) == 1
+    assert rows[0]["name"] == '\'=HYPERLINK("http://evil.example")'  # inert in a spreadsheet
+    assert rows[0]["status"] == "registered"
+    assert rows[0]["checked_in"] == "yes"
