@@ -11,7 +11,7 @@ from flask.cli import AppGroup
 from service import demo
 from service.events.cli import events_cli
 from service.mail.cli import mail_cli
-from service.organisers.cli import organisers_cli
+from service.organisers.cli import organisers_cli, retention_cli
 from service.reminders.cli import reminders_cli
 from service.scheduler.cli import scheduler_cli
 
@@ -30,5 +30,6 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(demo_cli)
     app.cli.add_command(mail_cli)
     app.cli.add_command(organisers_cli)
+    app.cli.add_command(retention_cli)
     app.cli.add_command(reminders_cli)
     app.cli.add_command(scheduler_cli)

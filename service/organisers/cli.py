@@ -10,7 +10,7 @@ from flask.cli import AppGroup
 
 from service.db import utc_now
 from service.events import service as events
-from service.organisers import export, service
+from service.organisers import export, retention, service
 
 organisers_cli = AppGroup("organisers", help="Organiser accounts.")
 
@@ -84,3 +84,16 @@ def write_export(slug: str, output: IO[str], columns: str | None, bom: bool) -> 
         None, event.id, [column.name for column in chosen], rows, "cli", utc_now()
     )
     click.echo(f"exported {rows} row(s)", err=True)
+
+
+retention_cli = AppGroup("retention", help="Removing attendees' personal data after events.")
+
+
+@retention_cli.command("apply")
+def apply_retention_command() -> None:
+    """Remove the personal data of every event whose retention period has passed."""
+    done = retention.apply_retention(utc_now())
+    for event in done:
+        click.echo(f"removed attendees' personal data of {event.slug}")
+    if not done:
+        click.echo("nothing to remove")

@@ -19,6 +19,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response as BaseResponse
 
@@ -30,10 +31,11 @@ from service.events.views import render_event_page, status_label
 from service.extensions import limiter
 from service.i18n import safe_next
 from service.mail import service as mail
-from service.organisers import export, service
-from service.organisers.event_form import EventForm
+from service.organisers import export, retention, service
+from service.organisers.event_form import EventForm, format_offsets
 from service.organisers.forms import ExportForm, LoginForm, PasswordForm
 from service.registration import service as registration
+from service.reminders import service as reminders
 
 bp = Blueprint("organisers", __name__, url_prefix="/organisers")
 
@@ -261,6 +263,19 @@ def preview_event(slug: str) -> str:
     return render_event_page(_event_or_404(slug), preview=True)
 
 
+@bp.get("/events/<slug>/reminders")
+@login_required
+def scheduled_mail(slug: str) -> str:
+    """Who gets which reminder, when, and what happened to it (``flask reminders upcoming``)."""
+    event = _event_or_404(slug)
+    return render_template(
+        "organisers/reminders.html",
+        event=event,
+        planned=reminders.upcoming_reminders(event, utc_now()),
+        retention=retention.removal_date(event),
+    )
+
+
 @bp.get("/accounts")
 @admin_required
 def accounts() -> str:
@@ -272,3 +287,22 @@ def _event_or_404(slug: str) -> Event:
     if event is None:
         abort(404)
     return event
+
+
+MAIL_STATE_LABELS = {
+    "sent": _l("Sent"),
+    "pending": _l("Waiting to go"),
+    "sending": _l("Going out"),
+    "failed": _l("Failed"),
+    "scheduled": _l("Scheduled"),
+    "due": _l("Due now"),
+    "too late": _l("Not sent: registered after it was due"),
+}
+
+
+@bp.app_template_global()
+def mail_state_label(state: str) -> str:
+    return str(MAIL_STATE_LABELS.get(state, state))
+
+
+bp.add_app_template_global(format_offsets, "format_offsets")

@@ -8,6 +8,7 @@ from flask import Flask
 
 from service.db import utc_now
 from service.mail.service import dispatch_due
+from service.organisers.retention import apply_retention
 from service.reminders.service import sweep_reminders
 
 log = logging.getLogger(__name__)
@@ -27,3 +28,9 @@ def dispatch(app: Flask) -> None:
             log.info(
                 "mail: sent %d, retrying %d, failed %d", result.sent, result.retrying, result.failed
             )
+
+
+def remove_old_personal_data(app: Flask) -> None:
+    with app.app_context():
+        for event in apply_retention(utc_now()):
+            log.info("removed attendees' personal data of %s", event.slug)

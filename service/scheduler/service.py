@@ -16,7 +16,8 @@ from service.scheduler import jobs
 
 
 def add_jobs(scheduler: BaseScheduler, app: Flask, now: datetime) -> None:
-    """Sweep at start and every minute; dispatch at start and every few seconds."""
+    """Sweep at start and every minute; dispatch at start and every few seconds; remove
+    personal data past its retention period at start and every night."""
     common = {"args": [app], "max_instances": 1, "coalesce": True, "next_run_time": now}
     scheduler.add_job(
         jobs.sweep, "interval", seconds=app.config["SCHEDULER_SWEEP_SECONDS"], id="sweep", **common
@@ -28,6 +29,7 @@ def add_jobs(scheduler: BaseScheduler, app: Flask, now: datetime) -> None:
         id="dispatch",
         **common,
     )
+    scheduler.add_job(jobs.remove_old_personal_data, "interval", hours=24, id="retention", **common)
 
 
 def start_in_process(app: Flask) -> BackgroundScheduler | None:

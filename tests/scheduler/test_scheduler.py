@@ -65,7 +65,7 @@ def test_in_process_scheduler_sends_new_mail_within_seconds(app, smtp, monkeypat
     scheduler = start_in_process(app)
     try:
         assert scheduler is not None
-        assert {job.id for job in scheduler.get_jobs()} == {"sweep", "dispatch"}
+        assert {job.id for job in scheduler.get_jobs()} == {"sweep", "dispatch", "retention"}
         assert start_in_process(app) is None  # once per process
         queued_at = time.monotonic()
         queue_now(app)
