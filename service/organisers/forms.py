@@ -3,7 +3,15 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, EmailField, PasswordField, SelectMultipleField
+from wtforms import (
+    BooleanField,
+    EmailField,
+    PasswordField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import EqualTo, InputRequired, Length
 from wtforms.widgets import CheckboxInput, ListWidget
@@ -64,3 +72,15 @@ class ExportForm(Form):
         validators=[InputRequired(_l("Tick at least one column."))],
     )
     bom = BooleanField(_l("For Excel (adds a byte-order mark)"))
+
+
+class MessageForm(Form):
+    audience = SelectField(
+        _l("To"),
+        choices=[
+            SelectChoice("registered", _l("Everyone registered")),
+            SelectChoice("waiting", _l("The waiting list")),
+        ],
+    )
+    subject = StringField(_l("Subject"), validators=[InputRequired(), Length(max=200)])
+    body = TextAreaField(_l("Message (Markdown)"), validators=[InputRequired(), Length(max=20_000)])

@@ -74,3 +74,5 @@ class Announcement(Base):
     body: Mapped[str] = mapped_column(Text)  # Markdown
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
     recipients: Mapped[int] = mapped_column(default=0)
+
+    event: Mapped[Event] = relationship()

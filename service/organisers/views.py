@@ -31,11 +31,12 @@ from service.events.views import render_event_page, status_label
 from service.extensions import limiter
 from service.i18n import safe_next
 from service.mail import service as mail
-from service.organisers import export, retention, service
+from service.organisers import export, messages, retention, service
 from service.organisers.event_form import EventForm, format_offsets
-from service.organisers.forms import ExportForm, LoginForm, PasswordForm
+from service.organisers.forms import ExportForm, LoginForm, MessageForm, PasswordForm
 from service.registration import service as registration
 from service.reminders import service as reminders
+from service.text import render_markdown
 
 bp = Blueprint("organisers", __name__, url_prefix="/organisers")
 
@@ -274,6 +275,39 @@ def scheduled_mail(slug: str) -> str:
         planned=reminders.upcoming_reminders(event, utc_now()),
         retention=retention.removal_date(event),
     )
+
+
+@bp.route("/events/<slug>/messages", methods=["GET", "POST"])
+@login_required
+def compose_message(slug: str) -> str | BaseResponse | tuple[str, int]:
+    """Write, preview, test, then send a message to registrants or the waiting list."""
+    event = _event_or_404(slug)
+    form = MessageForm()
+    preview = None
+    if form.validate_on_submit():
+        action = request.form.get("action", "preview")
+        if action == "send":
+            sent = messages.send_announcement(
+                current_user,
+                event,
+                form.audience.data,
+                form.subject.data,
+                form.body.data,
+                utc_now(),
+            )
+            flash(_("Sent to %(count)d person(s).", count=sent.recipients), "ok")
+            return redirect(url_for(".compose_message", slug=slug))
+        if action == "test":
+            messages.send_test(current_user, event, form.subject.data, form.body.data, utc_now())
+            flash(_("A test copy is on its way to %(email)s.", email=current_user.email), "ok")
+        preview = render_markdown(form.body.data)
+    return render_template(
+        "organisers/messages.html",
+        event=event,
+        form=form,
+        preview=preview,
+        sent=messages.list_announcements(event.id),
+    ), (400 if form.errors else 200)
 
 
 @bp.get("/accounts")
