@@ -31,6 +31,7 @@ instance/config.py:
 run: install instance/config.py
 	$(BIN)/flask db upgrade
 	$(BIN)/flask demo load
+	@echo "Organisers' area: http://127.0.0.1:5000/organisers/ (first account: $(BIN)/flask organisers create you@example.org --admin)"
 	CONVOCA_SCHEDULER_ENABLED=true $(BIN)/flask run --debug --host 127.0.0.1 --port 5000
 
 # Debian's Chromium for the browser tests (Playwright's own download does not work here).

@@ -173,6 +173,11 @@ def find_attendees(
     return list(rows), total
 
 
+def is_attendee(event_id: int, registration_id: int) -> bool:
+    registration = db.session.get(Registration, registration_id)
+    return registration is not None and registration.event_id == event_id
+
+
 def set_checked_in(registration_id: int, event_id: int, checked_in: bool, now: datetime) -> None:
     registration = db.session.get(Registration, registration_id)
     if registration is None or registration.event_id != event_id:

@@ -163,6 +163,34 @@ def check_in(slug: str, registration_id: int) -> BaseResponse:
     )
 
 
+@bp.post("/events/<slug>/attendees/<int:registration_id>/resend")
+@login_required
+def resend_confirmation(slug: str, registration_id: int) -> BaseResponse:
+    _attendee_or_404(slug, registration_id)
+    registration.resend_confirmation(registration_id, utc_now())
+    flash(_("The confirmation is on its way again."), "ok")
+    return redirect(url_for(".attendees", slug=slug) + f"#attendee-{registration_id}")
+
+
+@bp.post("/events/<slug>/attendees/<int:registration_id>/cancel")
+@login_required
+def cancel_registration(slug: str, registration_id: int) -> BaseResponse:
+    _attendee_or_404(slug, registration_id)
+    try:
+        registration.cancel_registration(registration_id, utc_now())
+    except registration.TryAgain:
+        flash(_("Too busy just now: please try again."), "error")
+    else:
+        flash(_("Cancelled; the first person waiting, if any, has the place."), "ok")
+    return redirect(url_for(".attendees", slug=slug))
+
+
+def _attendee_or_404(slug: str, registration_id: int) -> None:
+    event = _event_or_404(slug)
+    if not service.is_attendee(event.id, registration_id):
+        abort(404)
+
+
 @bp.post("/events/<slug>/export.csv")
 @login_required
 def export_attendees(slug: str) -> Response | str | tuple[str, int]:

@@ -284,6 +284,16 @@ def _queue_message(
     )
 
 
+def resend_confirmation(registration_id: int, now: datetime) -> bool:
+    """Send the person their confirmation (or waiting-list message) again, for organisers."""
+    registration = db.session.get(Registration, registration_id)
+    if registration is None or registration.is_cancelled:
+        return False
+    _queue_confirmation(registration, now, resend=True)
+    db.session.commit()
+    return True
+
+
 def notify_registrants(event: Event, template: str, now: datetime) -> int:
     """Tell everyone registered or waiting about a change to the event (``event_changed``)
     or its cancellation (``event_cancelled``): one message each, once per version of the

@@ -12,7 +12,7 @@ from service.events.models import EventStatus
 from service.extensions import db
 from service.mail.models import MessageKind, OutboxMessage
 from service.organisers.service import create_organiser
-from service.registration.models import RegistrationStatus
+from service.registration.models import Registration, RegistrationStatus
 from tests.events.test_pages import text_of
 from tests.registration.fixtures import csrf_token
 
@@ -244,3 +244,34 @@ def test_organisers_only(client):
     assert client.post("/organisers/events/new", data={}).status_code in (302, 400)
     later = datetime.now(UTC) + timedelta(days=1)
     assert later  # the public site is untouched
+
+
+def test_resend_and_cancel_on_someones_behalf(app, logged_in, make_event, make_registration):
+    event = make_event(capacity=1)
+    now = datetime(2027, 1, 1, tzinfo=UTC)
+    first = make_registration(event.id, "first@example.org", created_at=now)
+    make_registration(
+        event.id, "next@example.org", created_at=now, status=RegistrationStatus.WAITING
+    )
+    page = "/organisers/events/solidarity-meeting/attendees"
+    logged_in.post(f"{page}/{first.id}/resend", data={"csrf_token": csrf_token(logged_in, page)})
+    with app.app_context():
+        assert [m.recipient for m in db.session.scalars(select(OutboxMessage))] == [
+            "first@example.org"
+        ]
+    logged_in.post(f"{page}/{first.id}/cancel", data={"csrf_token": csrf_token(logged_in, page)})
+    with app.app_context():
+        statuses = {r.email: r.status for r in db.session.scalars(select(Registration))}
+    assert statuses == {
+        "first@example.org": RegistrationStatus.CANCELLED,
+        "next@example.org": RegistrationStatus.CONFIRMED,
+    }
+    other = make_event(slug="other-event")
+    assert (
+        logged_in.post(
+            f"/organisers/events/other-event/attendees/{first.id}/cancel",
+            data={"csrf_token": csrf_token(logged_in, page)},
+        ).status_code
+        == 404
+    )
+    assert other
