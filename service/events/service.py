@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from service.events.models import Event, EventPerson, EventStatus, Supporter
+from service.events.models import Event, EventPerson, EventStatus, Question, Supporter
 from service.events.schema import EventData, EventDataError, PersonData, parse_events
 from service.extensions import db
 from service.text import render_markdown
@@ -30,7 +30,11 @@ def _public_events():
     return (
         select(Event)
         .where(Event.status.in_(PUBLIC_STATUSES))
-        .options(selectinload(Event.people), selectinload(Event.supporters))
+        .options(
+            selectinload(Event.people),
+            selectinload(Event.supporters),
+            selectinload(Event.questions),
+        )
     )
 
 
@@ -55,6 +59,27 @@ def list_past(now: datetime, page: int = 1) -> tuple[list[Event], bool]:
 
 def get_public_event(slug: str) -> Event | None:
     return db.session.scalar(_public_events().where(Event.slug == slug))
+
+
+def questions_of(slug: str) -> list[Question]:
+    """The event's own registration questions, in order (one query, for the form's POST)."""
+    return list(
+        db.session.scalars(
+            select(Question).join(Event).where(Event.slug == slug).order_by(Question.position)
+        )
+    )
+
+
+def add_question(event: Event, question: Question) -> None:
+    question.position = max((q.position for q in event.questions), default=0) + 1
+    event.questions.append(question)
+    db.session.commit()
+
+
+def remove_question(event: Event, question_id: int) -> None:
+    """Take a question off the form; the answers already given go with it."""
+    event.questions = [question for question in event.questions if question.id != question_id]
+    db.session.commit()
 
 
 def get_event(slug: str) -> Event | None:

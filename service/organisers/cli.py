@@ -62,7 +62,7 @@ def write_export(slug: str, output: IO[str], columns: str | None, bom: bool) -> 
     if event is None:
         raise click.ClickException(f"no event with slug {slug!r}")
     try:
-        chosen = export.choose_columns(columns.split(",") if columns else None)
+        chosen = export.choose_columns(event, columns.split(",") if columns else None)
     except ValueError as error:
         raise click.ClickException(str(error)) from None
     total = service.attendee_counts(event.id)

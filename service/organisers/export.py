@@ -17,9 +17,9 @@ from typing import Any
 from defusedcsv import csv
 from sqlalchemy import exists, select
 
-from service.events.models import Event
+from service.events.models import Event, Question
 from service.extensions import db
-from service.registration.models import JoinClick, Registration, RegistrationStatus
+from service.registration.models import Answer, JoinClick, Registration, RegistrationStatus
 
 STATUS_NAMES = {
     RegistrationStatus.CONFIRMED: "registered",
@@ -46,6 +46,7 @@ class Column:
     name: str  # the header, and the name organisers tick
     personal: bool  # names a person, or says something about them only they should
     value: Callable[[Any, Event], str]
+    needs_answers: bool = False
 
 
 def _local(moment: datetime | None, event: Event) -> str:
@@ -69,14 +70,31 @@ COLUMNS = [
 COLUMN_NAMES = [column.name for column in COLUMNS]
 
 
-def choose_columns(names: list[str] | None) -> list[Column]:
+def answer_column(question: Question) -> Column:
+    """A column for one of the event's own questions, headed with its (English) label."""
+    return Column(
+        f"q{question.id}: {question.label}",
+        True,
+        lambda row, event: row.answers.get(question.id, ""),
+        needs_answers=True,
+    )
+
+
+def columns_for(event: Event) -> list[Column]:
+    """Every column an export of this event can have: the standard ones, then its questions."""
+    return [*COLUMNS, *(answer_column(question) for question in event.questions)]
+
+
+def choose_columns(event: Event, names: list[str] | None) -> list[Column]:
     """The columns asked for, in the standard order; all of them when none are named."""
+    available = columns_for(event)
     if not names:
-        return list(COLUMNS)
-    unknown = sorted(set(names) - set(COLUMN_NAMES))
+        return available
+    known = {column.name for column in available}
+    unknown = sorted(set(names) - known)
     if unknown:
-        raise ValueError(f"unknown column(s): {', '.join(unknown)}; choose from {COLUMN_NAMES}")
-    return [column for column in COLUMNS if column.name in names]
+        raise ValueError(f"unknown column(s): {', '.join(unknown)}; choose from {sorted(known)}")
+    return [column for column in available if column.name in names]
 
 
 def export_filename(event: Event, now: datetime) -> str:
@@ -98,6 +116,7 @@ def stream_attendees(
     writer.writerow([column.name for column in columns])
     query = (
         select(
+            Registration.id,
             Registration.name,
             Registration.email,
             Registration.organisation,
@@ -114,11 +133,37 @@ def stream_attendees(
         .order_by(Registration.id)
         .execution_options(yield_per=BATCH)
     )
-    for number, row in enumerate(db.session.execute(query), start=1):
-        writer.writerow([_defuse(column.value(row, event)) for column in columns])
-        on_row()
-        if number % BATCH == 0:
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
+    wants_answers = any(column.needs_answers for column in columns)
+    for batch in db.session.execute(query).partitions(BATCH):
+        answers = _answers([row.id for row in batch]) if wants_answers else {}
+        for row in batch:
+            record = _Row(row, answers.get(row.id, {}))
+            writer.writerow([_defuse(column.value(record, event)) for column in columns])
+            on_row()
+        yield buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
     yield buffer.getvalue()
+
+
+class _Row:
+    """A registration row with its answers by question id."""
+
+    def __init__(self, row: Any, answers: dict[int, str]) -> None:
+        self._row = row
+        self.answers = answers
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._row, name)
+
+
+def _answers(registration_ids: list[int]) -> dict[int, dict[int, str]]:
+    by_registration: dict[int, dict[int, str]] = {}
+    rows = db.session.execute(
+        select(Answer.registration_id, Answer.question_id, Answer.value).where(
+            Answer.registration_id.in_(registration_ids)
+        )
+    )
+    for registration_id, question_id, value in rows:
+        by_registration.setdefault(registration_id, {})[question_id] = value
+    return by_registration

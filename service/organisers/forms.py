@@ -13,9 +13,10 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import EqualTo, InputRequired, Length
+from wtforms.validators import EqualTo, InputRequired, Length, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from service.events.models import QuestionKind
 from service.forms import Form
 from service.organisers.export import COLUMNS
 from service.organisers.service import MIN_PASSWORD_LENGTH
@@ -84,3 +85,35 @@ class MessageForm(Form):
     )
     subject = StringField(_l("Subject"), validators=[InputRequired(), Length(max=200)])
     body = TextAreaField(_l("Message (Markdown)"), validators=[InputRequired(), Length(max=20_000)])
+
+
+class QuestionForm(Form):
+    kind = SelectField(
+        _l("Kind"),
+        choices=[
+            SelectChoice(QuestionKind.SHORT_TEXT.value, _l("Short text")),
+            SelectChoice(QuestionKind.LONG_TEXT.value, _l("Long text")),
+            SelectChoice(QuestionKind.CHOICE.value, _l("One of several choices")),
+            SelectChoice(QuestionKind.CHECKBOX.value, _l("A box to tick")),
+        ],
+    )
+    label = StringField(_l("Question"), validators=[InputRequired(), Length(max=300)])
+    label_es = StringField(_l("Question in Spanish"), validators=[Length(max=300)])
+    choices = TextAreaField(
+        _l("Choices"),
+        description=_l("One per line; add the Spanish after a bar: Yes | Sí"),
+        validators=[Length(max=5000)],
+    )
+    required = BooleanField(_l("An answer is required"))
+
+    def validate_choices(self, field: TextAreaField) -> None:
+        if self.kind.data == QuestionKind.CHOICE.value and len(self.parsed_choices()) < 2:
+            raise ValidationError(_l("Give at least two choices."))
+
+    def parsed_choices(self) -> list[dict[str, str]]:
+        options = []
+        for line in (self.choices.data or "").splitlines():
+            english, _bar, spanish = (part.strip() for part in line.partition("|"))
+            if english:
+                options.append({"en": english, "es": spanish or english})
+        return options

@@ -22,10 +22,11 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response as BaseResponse
+from wtforms.fields.choices import SelectChoice
 
 from service.db import utc_now
 from service.events import service as events
-from service.events.models import Event, EventStatus
+from service.events.models import Event, EventStatus, Question, QuestionKind
 from service.events.schema import EventDataError
 from service.events.views import render_event_page, status_label
 from service.extensions import limiter
@@ -33,7 +34,13 @@ from service.i18n import safe_next
 from service.mail import service as mail
 from service.organisers import export, messages, retention, service
 from service.organisers.event_form import EventForm, format_offsets
-from service.organisers.forms import ExportForm, LoginForm, MessageForm, PasswordForm
+from service.organisers.forms import (
+    ExportForm,
+    LoginForm,
+    MessageForm,
+    PasswordForm,
+    QuestionForm,
+)
 from service.registration import service as registration
 from service.reminders import service as reminders
 from service.text import render_markdown
@@ -139,7 +146,7 @@ def attendees(slug: str) -> str:
         search=search,
         status=status,
         export_form=ExportForm(),
-        columns=export.COLUMNS,
+        columns=export.columns_for(event),
     )
 
 
@@ -196,10 +203,11 @@ def _attendee_or_404(slug: str, registration_id: int) -> None:
 def export_attendees(slug: str) -> Response | str | tuple[str, int]:
     event = _event_or_404(slug)
     form = ExportForm()
+    form.columns.choices = [SelectChoice(c.name, c.name) for c in export.columns_for(event)]
     if not form.validate():
         flash(_("Tick at least one column to export."), "error")
         return redirect(url_for(".attendees", slug=slug))
-    columns = export.choose_columns(form.columns.data)
+    columns = export.choose_columns(event, form.columns.data)
     now = utc_now()
     organiser_id, event_id = current_user.id, event.id
     names = [column.name for column in columns]
@@ -338,6 +346,39 @@ def compose_message(slug: str) -> str | BaseResponse | tuple[str, int]:
     ), (400 if form.errors else 200)
 
 
+@bp.route("/events/<slug>/questions", methods=["GET", "POST"])
+@login_required
+def questions(slug: str) -> str | BaseResponse | tuple[str, int]:
+    """The event's own questions in the registration form."""
+    event = _event_or_404(slug)
+    form = QuestionForm()
+    if form.validate_on_submit():
+        kind = QuestionKind(form.kind.data)
+        events.add_question(
+            event,
+            Question(
+                kind=kind,
+                label=form.label.data,
+                label_es=form.label_es.data or None,
+                choices=form.parsed_choices() if kind is QuestionKind.CHOICE else [],
+                required=form.required.data,
+            ),
+        )
+        flash(_("The question is on the registration form."), "ok")
+        return redirect(url_for(".questions", slug=slug))
+    return render_template("organisers/questions.html", event=event, form=form), (
+        400 if form.errors else 200
+    )
+
+
+@bp.post("/events/<slug>/questions/<int:question_id>/remove")
+@login_required
+def remove_question(slug: str, question_id: int) -> BaseResponse:
+    events.remove_question(_event_or_404(slug), question_id)
+    flash(_("The question and its answers are removed."), "ok")
+    return redirect(url_for(".questions", slug=slug))
+
+
 @bp.get("/accounts")
 @admin_required
 def accounts() -> str:
@@ -368,3 +409,16 @@ def mail_state_label(state: str) -> str:
 
 
 bp.add_app_template_global(format_offsets, "format_offsets")
+
+
+QUESTION_KIND_LABELS = {
+    QuestionKind.SHORT_TEXT: _l("short text"),
+    QuestionKind.LONG_TEXT: _l("long text"),
+    QuestionKind.CHOICE: _l("one choice"),
+    QuestionKind.CHECKBOX: _l("tick box"),
+}
+
+
+@bp.app_template_global()
+def question_kind_label(kind: QuestionKind) -> str:
+    return str(QUESTION_KIND_LABELS[kind])

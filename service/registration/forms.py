@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, EmailField, Field, StringField
+from wtforms import BooleanField, EmailField, Field, RadioField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.form import Form as BaseForm
-from wtforms.validators import InputRequired, Length, ValidationError
+from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
+from service.events.models import Question, QuestionKind
 from service.forms import Form
 from service.mail.service import normalise_email
 
@@ -58,3 +62,56 @@ class RegistrationForm(Form):
         _l("Leave this empty"),
         render_kw={"autocomplete": "off", "tabindex": "-1"},
     )
+
+
+QUESTION_PREFIX = "question_"
+
+
+def question_field_name(question: Question) -> str:
+    return f"{QUESTION_PREFIX}{question.id}"
+
+
+def registration_form_for(
+    questions: list[Question], language: str, **kwargs: Any
+) -> RegistrationForm:
+    """The registration form with the event's own questions, labelled in ``language``."""
+    if not questions:
+        return RegistrationForm(**kwargs)
+
+    class EventRegistrationForm(RegistrationForm):
+        pass
+
+    for question in questions:
+        label = question.label_es if language == "es" and question.label_es else question.label
+        required = [InputRequired(_l("Please answer this question."))] if question.required else []
+        field: Any
+        if question.kind is QuestionKind.SHORT_TEXT:
+            field = StringField(label, validators=[*required, Optional(), Length(max=500)])
+        elif question.kind is QuestionKind.LONG_TEXT:
+            field = TextAreaField(label, validators=[*required, Optional(), Length(max=5000)])
+        elif question.kind is QuestionKind.CHOICE:
+            choices = [
+                SelectChoice(option["en"], option.get("es") or option["en"])
+                if language == "es"
+                else SelectChoice(option["en"], option["en"])
+                for option in question.choices
+            ]
+            field = RadioField(
+                label, choices=choices, validators=required or [Optional()], validate_choice=True
+            )
+        else:
+            field = BooleanField(label, validators=required)
+        setattr(EventRegistrationForm, question_field_name(question), field)
+    return EventRegistrationForm(**kwargs)
+
+
+def answers_from(form: RegistrationForm, questions: list[Question]) -> dict[int, str]:
+    """The answers given, as text ("yes" for a ticked box), by question id."""
+    answers = {}
+    for question in questions:
+        value = form[question_field_name(question)].data
+        if question.kind is QuestionKind.CHECKBOX:
+            value = "yes" if value else ""
+        if value:
+            answers[question.id] = str(value)
+    return answers

@@ -29,6 +29,7 @@ from service.mail import service as mail
 from service.mail.models import MessageKind
 from service.mail.service import Attachment, normalise_email
 from service.registration.models import (
+    Answer,
     JoinClick,
     Registration,
     RegistrationStatus,
@@ -123,7 +124,13 @@ def find_registration(event_id: int, email: str) -> Registration | None:
     )
 
 
-def register(slug: str, attendee: Attendee, language: str, now: datetime) -> Registration:
+def register(
+    slug: str,
+    attendee: Attendee,
+    language: str,
+    now: datetime,
+    answers: dict[int, str] | None = None,
+) -> Registration:
     """Register ``attendee`` for the public event ``slug``, or put them on its waiting list,
     and queue their confirmation.
 
@@ -163,6 +170,10 @@ def register(slug: str, attendee: Attendee, language: str, now: datetime) -> Reg
         registration.keep_informed_at = now if attendee.keep_informed else None
         registration.created_at = now
         db.session.flush()
+        db.session.add_all(
+            Answer(registration_id=registration.id, question_id=question_id, value=value)
+            for question_id, value in (answers or {}).items()
+        )
         _queue_confirmation(registration, now)
         db.session.commit()
         return registration

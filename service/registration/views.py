@@ -22,7 +22,7 @@ from service.events.timing import event_timing
 from service.extensions import limiter
 from service.i18n import current_language
 from service.registration import service
-from service.registration.forms import RegistrationForm
+from service.registration.forms import answers_from, registration_form_for
 from service.registration.models import Registration
 from service.registration.service import JoinDecision
 from service.text import render_markdown
@@ -37,7 +37,8 @@ def _registration_limit() -> str:
 @bp.route("/events/<slug>/register", methods=["GET", "POST"])
 @limiter.limit(_registration_limit, methods=["POST"])
 def register(slug: str) -> str | Response | tuple[str, int]:
-    form = RegistrationForm()
+    questions = events.questions_of(slug)
+    form = registration_form_for(questions, current_language())
     if form.validate_on_submit():
         if form.website.data:  # the honeypot: answer as if all went well, store nothing
             return _to_next_steps(slug, form.email.data)
@@ -48,7 +49,9 @@ def register(slug: str) -> str | Response | tuple[str, int]:
             keep_informed=form.keep_informed.data,
         )
         try:
-            service.register(slug, attendee, current_language(), utc_now())
+            service.register(
+                slug, attendee, current_language(), utc_now(), answers_from(form, questions)
+            )
         except service.RegistrationClosed as closed:
             if closed.state is service.RegistrationState.UNAVAILABLE:
                 abort(404)
@@ -88,7 +91,7 @@ def registration_panel(event: Event) -> Markup:
             "registration/_panel.html",
             event=event,
             availability=availability,
-            form=RegistrationForm(formdata=None),
+            form=registration_form_for(event.questions, current_language(), formdata=None),
         )
     )
 

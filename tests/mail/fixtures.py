@@ -27,6 +27,7 @@ class SMTPSink:
     def __init__(self, port: int) -> None:
         self.port = port
         self.messages: list[EmailMessage] = []
+        self.raw: list[bytes] = []  # as they came over the wire
         self.replies: list[str] = []
         self.lock = threading.Lock()
 
@@ -34,6 +35,7 @@ class SMTPSink:
         with self.lock:
             if self.replies:
                 return self.replies.pop(0)
+            self.raw.append(envelope.original_content)
             self.messages.append(
                 email.message_from_bytes(envelope.content, policy=policy.default)  # type: ignore[arg-type]
             )

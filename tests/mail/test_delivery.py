@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -59,6 +60,10 @@ def test_a_queued_message_arrives_as_multipart_with_the_right_headers(app_contex
     assert received["Date"]
     assert received["List-Unsubscribe"].startswith("<https://events.example.org/unsubscribe/")
     assert received["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    # On the wire as a plain <URL> on one line, as mail providers' one-click unsubscribe reads it.
+    assert re.search(
+        rb"\r\nList-Unsubscribe: <https://events\.example\.org/unsubscribe/\S+>\r\n", smtp.raw[0]
+    )
     assert received.get_content_type() == "multipart/mixed"
     assert "The meeting is on." in received.get_body(("plain",)).get_content()
     assert "<p>The meeting is on.</p>" in received.get_body(("html",)).get_content()
