@@ -36,6 +36,7 @@ from service.mail.transport import (
     DeliveryError,
     PermanentFailure,
     RelayUnavailable,
+    Transport,
     make_transport,
 )
 from service.security import read_link, sign_link
@@ -98,6 +99,7 @@ def queue_message(
     params: dict[str, Any],
     now: datetime,
     attachments: Iterable[Attachment] = (),
+    unsubscribes_checked: bool = False,
 ) -> bool:
     """Add a message to the outbox, in the caller's transaction (no commit).
 
@@ -105,9 +107,10 @@ def queue_message(
     ``templates/email/<template>.{txt,html}`` in ``language`` just before sending, from
     ``params`` (JSON: ids and short texts) through the template's registered builder, or with
     ``params`` as the context when it has none. A ``dedupe_key`` seen before is a no-op; so is
-    a kind the recipient unsubscribed from. Returns whether a row was added.
+    a kind the recipient unsubscribed from (``unsubscribes_checked``: the caller's query left
+    them out already). Returns whether a row was added.
     """
-    if kind in UNSUBSCRIBABLE_KINDS and is_unsubscribed(to, kind):
+    if kind in UNSUBSCRIBABLE_KINDS and not unsubscribes_checked and is_unsubscribed(to, kind):
         return False
     values = {
         "dedupe_key": dedupe_key,
@@ -195,15 +198,17 @@ def dispatch_due(now: datetime, *, batch_size: int | None = None) -> DispatchRes
     lease = min(timedelta(seconds=int(config["MAIL_LEASE_SECONDS"])), LEASE_CAP)
     result = DispatchResult()
     started = time.monotonic()
-    while True:
-        # Our clock moves on while we send; the lease is judged by it, never the database's.
-        current = now + timedelta(seconds=time.monotonic() - started)
-        token, messages = claim_due(current, batch_size, lease)
-        if not messages:
-            return result
-        _send_batch(messages, token, current, started, now, result)
-        if len(messages) < batch_size:
-            return result
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    with make_transport(app) as transport:  # one relay connection for the whole pass
+        while True:
+            # Our clock moves on while we send; the lease is judged by it, never the database's.
+            current = now + timedelta(seconds=time.monotonic() - started)
+            token, messages = claim_due(current, batch_size, lease)
+            if not messages:
+                return result
+            _send_batch(transport, messages, token, current, started, now, result)
+            if len(messages) < batch_size:
+                return result
 
 
 def claim_due(now: datetime, limit: int, lease: timedelta) -> tuple[str, list[OutboxMessage]]:
@@ -260,6 +265,7 @@ def claim_due(now: datetime, limit: int, lease: timedelta) -> tuple[str, list[Ou
 
 
 def _send_batch(
+    transport: Transport,
     messages: list[OutboxMessage],
     token: str,
     current: datetime,
@@ -267,30 +273,28 @@ def _send_batch(
     now: datetime,
     result: DispatchResult,
 ) -> None:
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
-    max_attempts = int(app.config["MAIL_MAX_ATTEMPTS"])
+    max_attempts = int(current_app.config["MAIL_MAX_ATTEMPTS"])
     messages = _render_batch(messages, token, current, max_attempts, result)
-    with make_transport(app) as transport:
-        for index, message in enumerate(messages):
-            current = now + timedelta(seconds=time.monotonic() - started)
-            if message.lease_expires_at and current >= message.lease_expires_at:
-                _release(messages[index:], token, "lease expired before sending", current)
-                return
-            try:
-                transport.send(compose.build_email(message))
-            except ValueError as error:  # an address the email package cannot write
-                failure = PermanentFailure(f"cannot address the message: {error}")
-                _record_failure(message, token, failure, current, max_attempts, result)
-                continue
-            except RelayUnavailable as error:
-                for unsent in messages[index:]:
-                    _record_failure(unsent, token, error, current, max_attempts, result)
-                return
-            except DeliveryError as error:
-                _record_failure(message, token, error, current, max_attempts, result)
-                continue
-            _record_sent(message, token, current)
-            result.sent += 1
+    for index, message in enumerate(messages):
+        current = now + timedelta(seconds=time.monotonic() - started)
+        if message.lease_expires_at and current >= message.lease_expires_at:
+            _release(messages[index:], token, "lease expired before sending", current)
+            return
+        try:
+            transport.send(compose.build_email(message))
+        except ValueError as error:  # an address the email package cannot write
+            failure = PermanentFailure(f"cannot address the message: {error}")
+            _record_failure(message, token, failure, current, max_attempts, result)
+            continue
+        except RelayUnavailable as error:
+            for unsent in messages[index:]:
+                _record_failure(unsent, token, error, current, max_attempts, result)
+            return
+        except DeliveryError as error:
+            _record_failure(message, token, error, current, max_attempts, result)
+            continue
+        _record_sent(message, token, current)
+        result.sent += 1
 
 
 def _render_batch(

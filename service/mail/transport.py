@@ -70,7 +70,8 @@ class SMTPTransport:
         self._close()
 
     def _connect(self) -> smtplib.SMTP:
-        context = ssl.create_default_context()
+        # Loading the system's CA certificates costs milliseconds: only when TLS is on.
+        context = ssl.create_default_context() if self.use_ssl or self.use_tls else None
         try:
             if self.use_ssl:
                 connection: smtplib.SMTP = smtplib.SMTP_SSL(

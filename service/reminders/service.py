@@ -152,6 +152,7 @@ def _queue_attendee_reminders(event: Event, now: datetime) -> int:
                 "join_url": join_link(registration_id, link_secret),
             },
             now=now,
+            unsubscribes_checked=True,  # _due_registrations leaves them out
         )
     return queued
 
