@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import enum
+from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -219,3 +220,41 @@ def events_for_organisers(now: datetime) -> list[Event]:
         select(Event).where(Event.ends_at < now).order_by(Event.starts_at.desc()).limit(20)
     )
     return [*upcoming, *past]
+
+
+@dataclass(frozen=True)
+class Chart:
+    """Registrations over time as an SVG polyline: points in a 300x80 box, and the total."""
+
+    points: str
+    total: int
+    first_day: str
+    last_day: str
+
+
+def registrations_chart(event: Event, days: int = 30) -> Chart | None:
+    """Cumulative registrations (everyone who ever registered) by day, in the event's zone."""
+    moments = list(
+        db.session.scalars(
+            select(Registration.created_at)
+            .where(Registration.event_id == event.id)
+            .order_by(Registration.created_at)
+        )
+    )
+    if not moments:
+        return None
+    local_days = [moment.astimezone(event.zone).date() for moment in moments]
+    last = max(local_days)
+    first = max(min(local_days), last - timedelta(days=days - 1))
+    span = max((last - first).days, 1)
+    before = sum(1 for day in local_days if day < first)
+    per_day = Counter(day for day in local_days if day >= first)
+    running, points = before, []
+    for offset in range(span + 1):
+        running += per_day.get(first + timedelta(days=offset), 0)
+        points.append((offset, running))
+    total = len(moments)
+    coordinates = " ".join(
+        f"{300 * offset / span:.1f},{80 - 76 * count / total:.1f}" for offset, count in points
+    )
+    return Chart(coordinates, total, first.isoformat(), last.isoformat())

@@ -110,6 +110,9 @@ def dashboard() -> str:
         "organisers/dashboard.html",
         events=listed,
         counts={event.id: service.attendee_counts(event.id) for event in listed},
+        charts={
+            event.id: service.registrations_chart(event) for event in listed if event.ends_at >= now
+        },
         exports=service.recent_exports(),
         mail_status=mail.mail_status(),
         now=now,
