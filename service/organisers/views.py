@@ -425,3 +425,6 @@ QUESTION_KIND_LABELS = {
 @bp.app_template_global()
 def question_kind_label(kind: QuestionKind) -> str:
     return str(QUESTION_KIND_LABELS[kind])
+
+
+bp.add_app_template_global(retention.removal_date, "removal_date")
