@@ -2,6 +2,7 @@
 
 Every text field gets these without asking, so a NUL byte or a stray control character in any
 form is a clear error next to the field, with the rest of the input kept, never a 500.
+Passwords are taken exactly as typed.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import Field, StringField, TextAreaField
+from wtforms import Field, PasswordField, StringField, TextAreaField
 from wtforms import Form as BaseForm
 from wtforms.validators import ValidationError
 
@@ -46,7 +47,7 @@ class Form(FlaskForm):
     class Meta(FlaskForm.Meta):
         def bind_field(self, form: BaseForm, unbound_field: Any, options: dict[str, Any]) -> Any:
             field_class = unbound_field.field_class
-            if issubclass(field_class, StringField):
+            if issubclass(field_class, StringField) and not issubclass(field_class, PasswordField):
                 allowed = (
                     ALLOWED_IN_LONG_TEXT if issubclass(field_class, TextAreaField) else JOINERS
                 )

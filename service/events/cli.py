@@ -48,9 +48,9 @@ def import_command(file: IO[str]) -> None:
 
 @events_cli.command("export")
 @click.argument("slug")
-@click.option("-o", "--output", type=click.File("w", encoding="utf-8", lazy=True), default="-")
+@click.option("-o", "--output", type=click.File("wb", lazy=True), default="-")
 @click.option("--columns", help=f"Comma-separated, from: {', '.join(COLUMN_NAMES)}")
 @click.option("--bom", is_flag=True, help="Start with a byte-order mark, for Excel.")
-def export_command(slug: str, output: IO[str], columns: str | None, bom: bool) -> None:
+def export_command(slug: str, output: IO[bytes], columns: str | None, bom: bool) -> None:
     """Write the attendees of event SLUG as CSV, with a progress bar on stderr."""
     organisers_cli.write_export(slug, output, columns, bom)

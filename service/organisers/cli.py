@@ -23,7 +23,7 @@ organisers_cli = AppGroup("organisers", help="Organiser accounts.")
 def create_command(email: str, admin: bool, name: str, password_stdin: bool) -> None:
     """Create an organiser account for EMAIL (asks for the password)."""
     if password_stdin:
-        password = sys.stdin.readline().rstrip("\n")
+        password = sys.stdin.readline().rstrip("\r\n")
     else:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     try:
@@ -56,7 +56,7 @@ def disable_command(email: str) -> None:
     click.echo(f"disabled {email}")
 
 
-def write_export(slug: str, output: IO[str], columns: str | None, bom: bool) -> None:
+def write_export(slug: str, output: IO[bytes], columns: str | None, bom: bool) -> None:
     """Write the attendees of event SLUG as CSV (every column unless --columns)."""
     event = events.get_event(slug)
     if event is None:
@@ -79,7 +79,7 @@ def write_export(slug: str, output: IO[str], columns: str | None, bom: bool) -> 
             progress.update(1)
 
         for chunk in export.stream_attendees(event, chosen, bom=bom, on_row=count):
-            output.write(chunk)
+            output.write(chunk.encode("utf-8"))  # bytes: the CSV's own line ends, on any OS
     service.record_export(
         None, event.id, [column.name for column in chosen], rows, "cli", utc_now()
     )

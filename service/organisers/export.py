@@ -134,7 +134,21 @@ def stream_attendees(
         .execution_options(yield_per=BATCH)
     )
     wants_answers = any(column.needs_answers for column in columns)
-    for batch in db.session.execute(query).partitions(BATCH):
+    with db.session.execute(query) as result:  # closes the server-side cursor however it ends
+        yield from _write_batches(result, event, columns, writer, buffer, on_row, wants_answers)
+    yield buffer.getvalue()
+
+
+def _write_batches(
+    result: Any,
+    event: Event,
+    columns: list[Column],
+    writer: Any,
+    buffer: io.StringIO,
+    on_row: Callable[[], None],
+    wants_answers: bool,
+) -> Iterator[str]:
+    for batch in result.partitions(BATCH):
         answers = _answers([row.id for row in batch]) if wants_answers else {}
         for row in batch:
             record = _Row(row, answers.get(row.id, {}))
@@ -143,7 +157,6 @@ def stream_attendees(
         yield buffer.getvalue()
         buffer.seek(0)
         buffer.truncate()
-    yield buffer.getvalue()
 
 
 class _Row:

@@ -157,12 +157,12 @@ def find_attendees(
         }[status]
         query = query.where(Registration.status == wanted)
     if search:
-        pattern = f"%{search.lower()}%"
+        needle = search.lower()  # % and _ are searched for as themselves
         query = query.where(
             or_(
-                func.lower(Registration.name).like(pattern),
-                Registration.email.like(pattern),
-                func.lower(Registration.organisation).like(pattern),
+                func.lower(Registration.name).contains(needle, autoescape=True),
+                Registration.email.contains(needle, autoescape=True),
+                func.lower(Registration.organisation).contains(needle, autoescape=True),
             )
         )
     total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
@@ -181,9 +181,12 @@ def is_attendee(event_id: int, registration_id: int) -> bool:
 
 def set_checked_in(registration_id: int, event_id: int, checked_in: bool, now: datetime) -> None:
     registration = db.session.get(Registration, registration_id)
-    if registration is None or registration.event_id != event_id:
-        raise LookupError("no such registration for this event")
-    registration.checked_in_at = now if checked_in else None
+    if registration is None or registration.event_id != event_id or not registration.is_confirmed:
+        raise LookupError("no confirmed registration with this id for this event")
+    if not checked_in:
+        registration.checked_in_at = None
+    elif registration.checked_in_at is None:  # a second tap keeps the time they arrived
+        registration.checked_in_at = now
     db.session.commit()
 
 

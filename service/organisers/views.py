@@ -167,6 +167,7 @@ def check_in(slug: str, registration_id: int) -> BaseResponse:
             ".attendees",
             slug=slug,
             q=request.form.get("q") or None,
+            status=request.form.get("status") or None,
             page=request.form.get("page") or None,
         )
         + f"#attendee-{registration_id}"
@@ -222,8 +223,10 @@ def export_attendees(slug: str) -> Response | str | tuple[str, int]:
             nonlocal rows
             rows += 1
 
-        yield from export.stream_attendees(event, columns, bom=form.bom.data, on_row=count)
-        service.record_export(organiser_id, event_id, names, rows, "web", now)
+        try:
+            yield from export.stream_attendees(event, columns, bom=form.bom.data, on_row=count)
+        finally:  # a download cut short still sent personal data: record what went
+            service.record_export(organiser_id, event_id, names, rows, "web", now)
 
     return Response(
         stream_with_context(generate()),

@@ -1,0 +1,208 @@
+"""Every route of the organisers' area, walked as a stranger, as an organiser and as an admin.
+
+The routes come from the app's own URL map, so a route added later is walked too.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from flask import Flask, url_for
+
+from service import create_app
+from service.db import utc_now
+from service.events.models import Question, QuestionKind
+from service.extensions import db
+from service.mail.models import MessageKind, MessageStatus, OutboxMessage
+from service.organisers.models import ExportRecord
+from tests.conftest import base_config
+from tests.organisers.conftest import logged_in, snapshot
+from tests.registration.fixtures import csrf_token
+
+ADMIN_ONLY = {"organisers.accounts"}
+NOT_WALKED = {"organisers.login"}  # open to everyone: tested in test_login.py
+
+
+def _organiser_routes() -> list[tuple[str, str, str]]:
+    """(method, endpoint, rule) of every organisers' route but the login."""
+    app = create_app(base_config("sqlite://"))
+    routes = []
+    for rule in app.url_map.iter_rules():
+        if not rule.endpoint.startswith("organisers.") or rule.endpoint in NOT_WALKED:
+            continue
+        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
+            routes.append((method, rule.endpoint, rule.rule))
+    return routes
+
+
+ROUTES = _organiser_routes()
+GET_ROUTES = [route for route in ROUTES if route[0] == "GET"]
+POST_ROUTES = [route for route in ROUTES if route[0] == "POST"]
+
+
+def test_the_walk_covers_the_whole_area():
+    """A guard on the walk itself: the area's routes are all here, and nothing else is."""
+    endpoints = {endpoint for _method, endpoint, _rule in ROUTES}
+    assert {
+        "organisers.dashboard",
+        "organisers.attendees",
+        "organisers.check_in",
+        "organisers.export_attendees",
+        "organisers.accounts",
+        "organisers.change_password",
+        "organisers.logout",
+        "organisers.retry_failed_mail",
+    } <= endpoints
+    assert endpoints >= ADMIN_ONLY
+    assert GET_ROUTES and POST_ROUTES
+
+
+@pytest.fixture
+def site(app: Flask, make_event, make_registration):
+    """An event with a registration and a question, and a failed message the retry button
+    would touch: something for every route's arguments to name."""
+    event = make_event()
+    registration = make_registration(
+        event.id, "ana@example.org", created_at=datetime(2027, 3, 1, 12, tzinfo=UTC)
+    )
+    with app.app_context():
+        question = Question(
+            event_id=event.id, kind=QuestionKind.SHORT_TEXT, label="Which union are you in?"
+        )
+        db.session.add(question)
+        db.session.add(
+            OutboxMessage(
+                dedupe_key="failed-1",
+                kind=MessageKind.CONFIRMATION,
+                recipient="ana@example.org",
+                template="mail/confirmation",
+                message_id="<failed-1@example.org>",
+                status=MessageStatus.FAILED,
+                attempts=10,
+                next_attempt_at=utc_now() + timedelta(days=1),
+                last_error="550 no such user",
+            )
+        )
+        db.session.commit()
+        question_id = question.id
+    return {"slug": event.slug, "registration_id": registration.id, "question_id": question_id}
+
+
+def path_of(app: Flask, endpoint: str, site: dict) -> str:
+    rule = next(rule for rule in app.url_map.iter_rules() if rule.endpoint == endpoint)
+    missing = rule.arguments - site.keys()
+    assert not missing, f"{rule.rule}: give the site fixture a real {', '.join(missing)}"
+    with app.test_request_context():
+        return url_for(endpoint, **{name: site[name] for name in rule.arguments})
+
+
+def form_for(endpoint: str) -> dict:
+    """What the page's own form would send for ``endpoint`` (less the CSRF token)."""
+    return {
+        "organisers.export_attendees": {"columns": ["name", "email"]},
+        "organisers.check_in": {"checked_in": "1"},
+        "organisers.change_password": {
+            "current": "correct horse battery staple",
+            "new": "a brand new long password",
+            "repeat": "a brand new long password",
+        },
+    }.get(endpoint, {})
+
+
+def assert_sent_to_login(response, path: str | None) -> None:
+    assert response.status_code == 302
+    location = urlsplit(response.location)
+    assert location.path == "/organisers/login"
+    if path is not None:
+        assert parse_qs(location.query)["next"] == [path]
+
+
+# --- Strangers ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("method", "endpoint", "rule"), GET_ROUTES, ids=lambda value: value)
+def test_a_stranger_is_sent_to_log_in(app, client, site, method, endpoint, rule):
+    path = path_of(app, endpoint, site)
+    response = client.get(path)
+    assert_sent_to_login(response, path)
+
+
+@pytest.mark.parametrize(("method", "endpoint", "rule"), POST_ROUTES, ids=lambda value: value)
+def test_a_strangers_post_changes_nothing(app, client, site, method, endpoint, rule):
+    path = path_of(app, endpoint, site)
+    before = snapshot(app)
+
+    without_token = client.post(path, data=form_for(endpoint))
+    assert without_token.status_code == 400  # CSRF refused before anything else
+
+    token = csrf_token(client, "/organisers/login")  # a stranger can get one from the form
+    with_token = client.post(path, data={"csrf_token": token, **form_for(endpoint)})
+    assert with_token.status_code != 200
+    # logout is open to all (it only ends a session), so it has no next; the rest keep it.
+    assert_sent_to_login(with_token, None if endpoint == "organisers.logout" else path)
+    assert not with_token.get_data(as_text=True).startswith("name")  # no CSV leaked
+
+    assert snapshot(app) == before
+
+
+# --- Organisers and admins ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("method", "endpoint", "rule"), GET_ROUTES, ids=lambda value: value)
+def test_an_organiser_sees_every_page_but_the_admins(
+    app, client, site, organiser, method, endpoint, rule
+):
+    logged_in(client, organiser)
+    response = client.get(path_of(app, endpoint, site))
+    assert response.status_code == (403 if endpoint in ADMIN_ONLY else 200)
+
+
+@pytest.mark.parametrize(("method", "endpoint", "rule"), GET_ROUTES, ids=lambda value: value)
+def test_an_admin_sees_every_page(app, client, site, admin, method, endpoint, rule):
+    logged_in(client, admin)
+    assert client.get(path_of(app, endpoint, site)).status_code == 200
+
+
+def test_accounts_page_lists_the_accounts_for_admins_only(app, client, site, admin, organiser):
+    logged_in(client, admin)
+    page = client.get("/organisers/accounts").get_data(as_text=True)
+    assert "rosa@example.org" in page and "admin@example.org" in page
+    assert 'href="/organisers/accounts"' in client.get("/organisers/").get_data(as_text=True)
+
+    other = app.test_client()
+    logged_in(other, organiser)
+    assert 'href="/organisers/accounts"' not in other.get("/organisers/").get_data(as_text=True)
+    forbidden = other.get("/organisers/accounts")
+    assert forbidden.status_code == 403
+    assert "admin@example.org" not in forbidden.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(("method", "endpoint", "rule"), POST_ROUTES, ids=lambda value: value)
+def test_an_organisers_post_without_csrf_token_is_refused(
+    app, client, site, organiser, method, endpoint, rule
+):
+    logged_in(client, organiser)
+    before = snapshot(app)
+    response = client.post(path_of(app, endpoint, site), data=form_for(endpoint))
+    assert response.status_code == 400
+    assert snapshot(app) == before
+    with app.app_context():
+        assert db.session.query(ExportRecord).count() == 0
+    assert client.get("/organisers/").status_code == 200  # still logged in (logout refused too)
+
+
+@pytest.mark.parametrize(("method", "endpoint", "rule"), POST_ROUTES, ids=lambda value: value)
+def test_an_organisers_post_with_a_foreign_csrf_token_is_refused(
+    app, client, site, organiser, method, endpoint, rule
+):
+    """A token from someone else's session (a forged form on another site) is no better."""
+    foreign = csrf_token(app.test_client(), "/organisers/login")
+    logged_in(client, organiser)
+    before = snapshot(app)
+    response = client.post(
+        path_of(app, endpoint, site), data={"csrf_token": foreign, **form_for(endpoint)}
+    )
+    assert response.status_code == 400
+    assert snapshot(app) == before
