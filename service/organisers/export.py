@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from defusedcsv import csv
 from sqlalchemy import exists, select
@@ -45,27 +46,29 @@ def _yes_no(value: bool) -> str:
 class Column:
     name: str  # the header, and the name organisers tick
     personal: bool  # names a person, or says something about them only they should
-    value: Callable[[Any, Event], str]
+    value: Callable[[Any, dict[int, str], ZoneInfo], str]  # (row, its answers, event's zone)
     needs_answers: bool = False
 
 
-def _local(moment: datetime | None, event: Event) -> str:
-    return moment.astimezone(event.zone).isoformat(timespec="seconds") if moment else ""
+def _local(moment: datetime | None, zone: ZoneInfo) -> str:
+    return moment.astimezone(zone).isoformat(timespec="seconds") if moment else ""
 
 
 COLUMNS = [
-    Column("name", True, lambda row, event: row.name),
-    Column("email", True, lambda row, event: row.email),
-    Column("organisation", True, lambda row, event: row.organisation),
-    Column("status", False, lambda row, event: STATUS_NAMES[row.status]),
-    Column("registered_at", False, lambda row, event: _local(row.created_at, event)),
-    Column("language", False, lambda row, event: row.language),
-    Column("keep_informed", False, lambda row, event: _yes_no(row.keep_informed)),
-    Column("keep_informed_at", False, lambda row, event: _local(row.keep_informed_at, event)),
-    Column("checked_in", False, lambda row, event: _yes_no(row.checked_in_at is not None)),
-    Column("checked_in_at", False, lambda row, event: _local(row.checked_in_at, event)),
-    Column("joined", False, lambda row, event: _yes_no(row.joined)),
-    Column("cancelled_at", False, lambda row, event: _local(row.cancelled_at, event)),
+    Column("name", True, lambda row, answers, zone: row.name),
+    Column("email", True, lambda row, answers, zone: row.email),
+    Column("organisation", True, lambda row, answers, zone: row.organisation),
+    Column("status", False, lambda row, answers, zone: STATUS_NAMES[row.status]),
+    Column("registered_at", False, lambda row, answers, zone: _local(row.created_at, zone)),
+    Column("language", False, lambda row, answers, zone: row.language),
+    Column("keep_informed", False, lambda row, answers, zone: _yes_no(row.keep_informed)),
+    Column(
+        "keep_informed_at", False, lambda row, answers, zone: _local(row.keep_informed_at, zone)
+    ),
+    Column("checked_in", False, lambda row, answers, zone: _yes_no(row.checked_in_at is not None)),
+    Column("checked_in_at", False, lambda row, answers, zone: _local(row.checked_in_at, zone)),
+    Column("joined", False, lambda row, answers, zone: _yes_no(row.joined)),
+    Column("cancelled_at", False, lambda row, answers, zone: _local(row.cancelled_at, zone)),
 ]
 COLUMN_NAMES = [column.name for column in COLUMNS]
 
@@ -75,7 +78,7 @@ def answer_column(question: Question) -> Column:
     return Column(
         f"q{question.id}: {question.label}",
         True,
-        lambda row, event: row.answers.get(question.id, ""),
+        lambda row, answers, zone: answers.get(question.id, ""),
         needs_answers=True,
     )
 
@@ -148,26 +151,18 @@ def _write_batches(
     on_row: Callable[[], None],
     wants_answers: bool,
 ) -> Iterator[str]:
+    zone = event.zone
+    values = [column.value for column in columns]
+    none: dict[int, str] = {}
     for batch in result.partitions(BATCH):
         answers = _answers([row.id for row in batch]) if wants_answers else {}
         for row in batch:
-            record = _Row(row, answers.get(row.id, {}))
-            writer.writerow([_defuse(column.value(record, event)) for column in columns])
+            given = answers.get(row.id, none)
+            writer.writerow([_defuse(value(row, given, zone)) for value in values])
             on_row()
         yield buffer.getvalue()
         buffer.seek(0)
         buffer.truncate()
-
-
-class _Row:
-    """A registration row with its answers by question id."""
-
-    def __init__(self, row: Any, answers: dict[int, str]) -> None:
-        self._row = row
-        self.answers = answers
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._row, name)
 
 
 def _answers(registration_ids: list[int]) -> dict[int, dict[int, str]]:
