@@ -20,7 +20,7 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import force_locale
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, bindparam, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from service.extensions import db
@@ -324,24 +324,40 @@ def _render_batch(
     return rendered
 
 
+_OUTBOX = OutboxMessage.__table__
+# One statement, built once: each sent message runs it with its own values and commits.
+_MARK_SENT = (
+    update(_OUTBOX)
+    .where(_OUTBOX.c.id == bindparam("sent_id"), _OUTBOX.c.lease_token == bindparam("token"))
+    .values(
+        status=MessageStatus.SENT.value,
+        sent_at=bindparam("sent_at"),
+        lease_token=None,
+        lease_expires_at=None,
+        last_error="",
+        subject=bindparam("subject"),
+        body_text=bindparam("body_text"),
+        body_html=bindparam("body_html"),
+        unsubscribe_url=bindparam("unsubscribe_url"),
+        attachments=bindparam("attachments", type_=_OUTBOX.c.attachments.type),
+    )
+)
+
+
 def _record_sent(message: OutboxMessage, token: str, now: datetime) -> None:
     """Mark the message sent, keeping what was sent, in a commit of its own."""
-    db.session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.id == message.id, OutboxMessage.lease_token == token)
-        .values(
-            status=MessageStatus.SENT,
-            sent_at=now,
-            lease_token=None,
-            lease_expires_at=None,
-            last_error="",
-            subject=message.subject,
-            body_text=message.body_text,
-            body_html=message.body_html,
-            unsubscribe_url=message.unsubscribe_url,
-            attachments=message.attachments,
-        )
-        .execution_options(synchronize_session=False)
+    db.session.connection().execute(
+        _MARK_SENT,
+        {
+            "sent_id": message.id,
+            "token": token,
+            "sent_at": now,
+            "subject": message.subject,
+            "body_text": message.body_text,
+            "body_html": message.body_html,
+            "unsubscribe_url": message.unsubscribe_url,
+            "attachments": message.attachments,
+        },
     )
     db.session.commit()
 
