@@ -43,6 +43,7 @@ from service.security import read_link, sign_link
 from service.urls import absolute_url
 
 log = logging.getLogger(__name__)
+_OUTBOX = OutboxMessage.__table__
 
 BACKOFF_BASE = timedelta(seconds=30)
 BACKOFF_CAP = timedelta(minutes=15)
@@ -99,7 +100,6 @@ def queue_message(
     params: dict[str, Any],
     now: datetime,
     attachments: Iterable[Attachment] = (),
-    unsubscribes_checked: bool = False,
 ) -> bool:
     """Add a message to the outbox, in the caller's transaction (no commit).
 
@@ -107,12 +107,38 @@ def queue_message(
     ``templates/email/<template>.{txt,html}`` in ``language`` just before sending, from
     ``params`` (JSON: ids and short texts) through the template's registered builder, or with
     ``params`` as the context when it has none. A ``dedupe_key`` seen before is a no-op; so is
-    a kind the recipient unsubscribed from (``unsubscribes_checked``: the caller's query left
-    them out already). Returns whether a row was added.
+    a kind the recipient unsubscribed from. Returns whether a row was added.
     """
-    if kind in UNSUBSCRIBABLE_KINDS and not unsubscribes_checked and is_unsubscribed(to, kind):
+    if kind in UNSUBSCRIBABLE_KINDS and is_unsubscribed(to, kind):
         return False
-    values = {
+    row = outbox_row(
+        kind=kind,
+        dedupe_key=dedupe_key,
+        to=to,
+        name=name,
+        language=language,
+        template=template,
+        params=params,
+        now=now,
+        attachments=attachments,
+    )
+    return queue_rows([row]) == 1
+
+
+def outbox_row(
+    *,
+    kind: MessageKind,
+    dedupe_key: str,
+    to: str,
+    name: str,
+    language: str,
+    template: str,
+    params: dict[str, Any],
+    now: datetime,
+    attachments: Iterable[Attachment] = (),
+) -> dict[str, Any]:
+    """An outbox row's values, for ``queue_rows``; the arguments are ``queue_message``'s."""
+    return {
         "dedupe_key": dedupe_key,
         "kind": kind,
         "recipient": to.strip(),
@@ -127,14 +153,21 @@ def queue_message(
         "next_attempt_at": now,
         "created_at": now,
     }
+
+
+def queue_rows(rows: list[dict[str, Any]]) -> int:
+    """Add many messages in one statement (the caller checked unsubscriptions); rows whose
+    dedupe key is queued already are skipped. Returns how many were added."""
+    if not rows:
+        return 0
     insert = postgresql.insert if _dialect() == "postgresql" else sqlite.insert
     statement = (
-        insert(OutboxMessage)
-        .values(**values)
+        insert(_OUTBOX)
+        .values(rows)
         .on_conflict_do_nothing(index_elements=["dedupe_key"])
-        .returning(OutboxMessage.id)
+        .returning(_OUTBOX.c.id)
     )
-    return db.session.execute(statement).first() is not None
+    return len(db.session.connection().execute(statement).all())
 
 
 def render_message(message: OutboxMessage, memo: dict[Any, Any]) -> None:
@@ -324,7 +357,6 @@ def _render_batch(
     return rendered
 
 
-_OUTBOX = OutboxMessage.__table__
 # One statement, built once: each sent message runs it with its own values and commits.
 _MARK_SENT = (
     update(_OUTBOX)

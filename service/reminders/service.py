@@ -132,14 +132,8 @@ def _queue_attendee_reminders(event: Event, now: datetime) -> int:
     if reminder is None:
         return 0
     key_prefix = reminder.key_prefix(event)
-    queued = 0
-    for number, (registration_id, email, name, language, link_secret) in enumerate(
-        _due_registrations(event, reminder), start=1
-    ):
-        if number % COMMIT_EVERY == 0:  # let dispatchers (and SQLite writers) in meanwhile
-            db.session.commit()
-            begin_writing(db.session)
-        queued += mail.queue_message(
+    rows = [
+        mail.outbox_row(
             kind=MessageKind.REMINDER,
             dedupe_key=key_prefix + str(registration_id),
             to=email,
@@ -152,8 +146,18 @@ def _queue_attendee_reminders(event: Event, now: datetime) -> int:
                 "join_url": join_link(registration_id, link_secret),
             },
             now=now,
-            unsubscribes_checked=True,  # _due_registrations leaves them out
         )
+        # _due_registrations leaves out the unsubscribed and those reminded already.
+        for registration_id, email, name, language, link_secret in _due_registrations(
+            event, reminder
+        )
+    ]
+    queued = 0
+    for start in range(0, len(rows), COMMIT_EVERY):
+        if start:  # let dispatchers (and SQLite writers) in between chunks
+            db.session.commit()
+            begin_writing(db.session)
+        queued += mail.queue_rows(rows[start : start + COMMIT_EVERY])
     return queued
 
 
