@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, abort, current_app, request
-from itsdangerous import BadSignature, URLSafeTimedSerializer
+from itsdangerous import BadData, URLSafeTimedSerializer
 from werkzeug.wrappers import Response
 
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -72,7 +72,7 @@ def read_link(purpose: str, token: str, *, max_age: int | None = None) -> Any | 
     """The payload of a token made by ``sign_link`` for ``purpose``; None if forged or old."""
     try:
         return _serializer(purpose).loads(token, max_age=max_age)
-    except BadSignature:
+    except BadData:  # forged, tampered, expired or not ours at all
         return None
 
 

@@ -20,6 +20,7 @@ from service.urls import absolute_url
 bp = Blueprint("events", __name__)
 
 CALENDAR_TYPE = "text/calendar; charset=utf-8"
+MAX_PAGE = 100_000
 
 
 @bp.get("/")
@@ -35,7 +36,7 @@ def _render_event_list() -> str:
 @bp.get("/events/past")
 def list_past_events() -> str:
     page = request.args.get("page", 1, type=int)
-    if page < 1:
+    if not 1 <= page <= MAX_PAGE:  # an offset past 64 bits is an error in PostgreSQL
         abort(404)
     events, has_next = service.list_past(utc_now(), page)
     return render_template(

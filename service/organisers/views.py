@@ -28,7 +28,7 @@ from service.db import utc_now
 from service.events import service as events
 from service.events.models import Event, EventStatus, Question, QuestionKind
 from service.events.schema import EventDataError
-from service.events.views import render_event_page, status_label
+from service.events.views import MAX_PAGE, render_event_page, status_label
 from service.extensions import limiter
 from service.i18n import safe_next
 from service.mail import service as mail
@@ -136,7 +136,7 @@ def attendees(slug: str) -> str:
         status = service.AttendeeFilter(request.args.get("status", "all"))
     except ValueError:
         status = service.AttendeeFilter.ALL
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = min(max(request.args.get("page", 1, type=int), 1), MAX_PAGE)
     rows, total = service.find_attendees(event.id, search, status, page)
     return render_template(
         "organisers/attendees.html",

@@ -176,6 +176,7 @@ def test_past_events_paginate(client, make_event):
     assert "Past meeting 2 " in second
     assert "Past meeting 22" not in second
     assert client.get("/events/past?page=0").status_code == 404
+    assert client.get("/events/past?page=99999999999999999999").status_code == 404
     assert client.get("/events/past?page=abc").status_code == 200
 
 

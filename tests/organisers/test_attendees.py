@@ -294,3 +294,10 @@ def test_search_folds_case_beyond_ascii(app, client, organiser, make_event, make
     logged_in(client, organiser)
     assert rows_on(client.get(f"{ATTENDEES}?q=ñusta")) == [ana.id]
     assert rows_on(client.get(f"{ATTENDEES}?q=ÁLVAREZ")) == [ana.id]
+
+
+def test_a_page_number_past_any_database_offset_is_not_an_error(client, organiser, crowd):
+    logged_in(client, organiser)
+    response = client.get(f"{ATTENDEES}?page=99999999999999999999")
+    assert response.status_code == 200  # the last possible page, empty, not a 500
+    assert rows_on(response) == []
