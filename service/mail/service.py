@@ -89,19 +89,9 @@ def message_builder(*templates: str) -> Callable[[Builder], Builder]:
     return register
 
 
-def queue_message(
-    *,
-    kind: MessageKind,
-    dedupe_key: str,
-    to: str,
-    name: str,
-    language: str,
-    template: str,
-    params: dict[str, Any],
-    now: datetime,
-    attachments: Iterable[Attachment] = (),
-) -> bool:
-    """Add a message to the outbox, in the caller's transaction (no commit).
+def queue_message(**fields: Any) -> bool:
+    """Add a message to the outbox, in the caller's transaction (no commit); ``fields`` are
+    ``outbox_row``'s.
 
     Nothing is rendered here, so a web request pays for one INSERT: the dispatcher renders
     ``templates/email/<template>.{txt,html}`` in ``language`` just before sending, from
@@ -109,19 +99,9 @@ def queue_message(
     ``params`` as the context when it has none. A ``dedupe_key`` seen before is a no-op; so is
     a kind the recipient unsubscribed from. Returns whether a row was added.
     """
-    if kind in UNSUBSCRIBABLE_KINDS and is_unsubscribed(to, kind):
+    row = outbox_row(**fields)
+    if row["kind"] in UNSUBSCRIBABLE_KINDS and is_unsubscribed(row["recipient"], row["kind"]):
         return False
-    row = outbox_row(
-        kind=kind,
-        dedupe_key=dedupe_key,
-        to=to,
-        name=name,
-        language=language,
-        template=template,
-        params=params,
-        now=now,
-        attachments=attachments,
-    )
     return queue_rows([row]) == 1
 
 
@@ -137,7 +117,7 @@ def outbox_row(
     now: datetime,
     attachments: Iterable[Attachment] = (),
 ) -> dict[str, Any]:
-    """An outbox row's values, for ``queue_rows``; the arguments are ``queue_message``'s."""
+    """An outbox row's values, for ``queue_message`` or, many at once, ``queue_rows``."""
     return {
         "dedupe_key": dedupe_key,
         "kind": kind,
