@@ -94,9 +94,7 @@ def confirmed_count(event_id: int) -> int:
 
 
 def availability(event: Event, now: datetime) -> Availability:
-    places_left = None
-    if event.capacity is not None:
-        places_left = max(event.capacity - confirmed_count(event.id), 0)
+    places_left = _places_left(event)
     return Availability(_state(event, now, places_left), places_left)
 
 
@@ -149,12 +147,12 @@ def register(
             _queue_confirmation(registration, now, resend=True)
             db.session.commit()
             return registration
-        state = _state(event, now, _places_left(event))
-        if not Availability(state, None).takes_registrations:
-            raise RegistrationClosed(state)
+        now_available = availability(event, now)
+        if not now_available.takes_registrations:
+            raise RegistrationClosed(now_available.state)
         status = (
             RegistrationStatus.CONFIRMED
-            if state is RegistrationState.OPEN
+            if now_available.state is RegistrationState.OPEN
             else RegistrationStatus.WAITING
         )
         if registration is not None:  # cancelled: registering again joins the back of the queue
