@@ -78,11 +78,11 @@ def write_export(slug: str, output: IO[bytes], columns: str | None, bom: bool) -
             rows += 1
             progress.update(1)
 
-        for chunk in export.stream_attendees(event, chosen, bom=bom, on_row=count):
+        chunks = export.export_attendees(
+            event, chosen, organiser_id=None, via="cli", now=utc_now(), bom=bom, on_row=count
+        )
+        for chunk in chunks:
             output.write(chunk.encode("utf-8"))  # bytes: the CSV's own line ends, on any OS
-    service.record_export(
-        None, event.id, [column.name for column in chosen], rows, "cli", utc_now()
-    )
     click.echo(f"exported {rows} row(s)", err=True)
 
 

@@ -20,6 +20,7 @@ from sqlalchemy import exists, select
 
 from service.events.models import Event, Question
 from service.extensions import db
+from service.organisers.service import record_export
 from service.registration.models import Answer, JoinClick, Registration, RegistrationStatus
 
 STATUS_NAMES = {
@@ -102,6 +103,31 @@ def choose_columns(event: Event, names: list[str] | None) -> list[Column]:
 
 def export_filename(event: Event, now: datetime) -> str:
     return f"{event.slug}-attendees-{now.astimezone(event.zone):%Y-%m-%d}.csv"
+
+
+def export_attendees(
+    event: Event,
+    columns: list[Column],
+    *,
+    organiser_id: int | None,
+    via: str,
+    now: datetime,
+    bom: bool = False,
+    on_row: Callable[[], None] = lambda: None,
+) -> Iterator[str]:
+    """``stream_attendees``, recorded as an export (who, when, which event, how many rows)
+    however far it gets: a download cut short has still sent personal data."""
+    event_id, names, rows = event.id, [column.name for column in columns], 0
+
+    def count() -> None:
+        nonlocal rows
+        rows += 1
+        on_row()
+
+    try:
+        yield from stream_attendees(event, columns, bom=bom, on_row=count)
+    finally:
+        record_export(organiser_id, event_id, names, rows, via, now)
 
 
 def stream_attendees(

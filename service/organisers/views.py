@@ -213,23 +213,11 @@ def export_attendees(slug: str) -> Response | str | tuple[str, int]:
         return redirect(url_for(".attendees", slug=slug))
     columns = export.choose_columns(event, form.columns.data)
     now = utc_now()
-    organiser_id, event_id = current_user.id, event.id
-    names = [column.name for column in columns]
-
-    def generate() -> Any:
-        rows = 0
-
-        def count() -> None:
-            nonlocal rows
-            rows += 1
-
-        try:
-            yield from export.stream_attendees(event, columns, bom=form.bom.data, on_row=count)
-        finally:  # a download cut short still sent personal data: record what went
-            service.record_export(organiser_id, event_id, names, rows, "web", now)
-
+    chunks = export.export_attendees(
+        event, columns, organiser_id=current_user.id, via="web", now=now, bom=form.bom.data
+    )
     return Response(
-        stream_with_context(generate()),
+        stream_with_context(chunks),
         mimetype="text/csv",
         headers={
             "Content-Disposition": f'attachment; filename="{export.export_filename(event, now)}"',
