@@ -6,7 +6,8 @@
     var place = places[i];
     var moment = new Date(place.getAttribute("data-local-time-for"));
     if (isNaN(moment.getTime())) continue;
-    var language = document.documentElement.lang || undefined;
+    // The rest of the page writes dates the British way ("Monday 28 December, 18:30").
+    var language = { en: "en-GB", es: "es-ES" }[document.documentElement.lang] || undefined;
     var text = new Intl.DateTimeFormat(language, {
       weekday: "long", day: "numeric", month: "long", hour: "2-digit", minute: "2-digit",
       timeZoneName: "short"
