@@ -150,6 +150,15 @@ def queue_rows(rows: list[dict[str, Any]]) -> int:
     return len(db.session.connection().execute(statement).all())
 
 
+def last_queued(dedupe_key_prefix: str) -> datetime | None:
+    """When the latest message whose dedupe key starts so was queued, if any was."""
+    return db.session.scalar(
+        select(func.max(OutboxMessage.created_at)).where(
+            OutboxMessage.dedupe_key.startswith(dedupe_key_prefix, autoescape=True)
+        )
+    )
+
+
 def render_message(message: OutboxMessage, memo: dict[Any, Any]) -> None:
     """Fill in the message's subject, bodies and attachments, in the recipient's language."""
     if not message.template:  # queued before messages were rendered when sent

@@ -267,8 +267,12 @@ def _queue_confirmation(registration: Registration, now: datetime, *, resend: bo
     kind = MessageKind.CONFIRMATION if registration.is_confirmed else MessageKind.WAITING_LIST
     key = f"{template}:{registration.id}:{registration.created_at.isoformat()}"
     if resend:  # one copy per few minutes, however often the form is sent
-        minutes = int(current_app.config["CONFIRMATION_RESEND_MINUTES"])
-        key += f":again:{int(now.timestamp() // (minutes * 60))}"
+        wait = timedelta(minutes=int(current_app.config["CONFIRMATION_RESEND_MINUTES"]))
+        key += ":again:"
+        last = mail.last_queued(key)  # the last fresh copy, not the first confirmation
+        if last is not None and now - last < wait:
+            return
+        key += now.isoformat()
     _queue_message(registration, template, kind, now, key, calendar=registration.is_confirmed)
 
 

@@ -53,4 +53,8 @@ def run_blocking(app: Flask) -> None:
     """Run the scheduler in this process until interrupted (``flask scheduler run``)."""
     scheduler = BlockingScheduler(timezone="UTC")
     add_jobs(scheduler, app, utc_now())
-    scheduler.start()
+    try:
+        scheduler.start()
+    finally:  # Ctrl+C: start no more jobs; a message in flight is safe under its lease
+        if scheduler.running:
+            scheduler.shutdown(wait=False)

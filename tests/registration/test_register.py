@@ -266,3 +266,24 @@ def test_privacy_notice(client, app):
     assert "we treat these details as sensitive" in text_of(client.get("/privacy"))
     app.config["PRIVACY_NOTICE"] = "Our **own** notice."
     assert "Our own notice." in text_of(client.get("/privacy"))
+
+
+def test_fresh_copies_at_most_once_per_few_minutes(app, event):
+    from service.registration.service import Attendee, register
+
+    first = datetime(2031, 1, 5, 12, 0, 3, tzinfo=UTC)
+    attendee = Attendee("Ana Flores", "ana@example.org")
+    with app.app_context():
+        for minutes in (0, 1, 4, 6, 7, 12):  # the original, then repeats
+            register("solidarity-meeting", attendee, "en", first + timedelta(minutes=minutes))
+        from service.mail.models import OutboxMessage
+
+        keys = [
+            key.split(":again:")[-1]
+            for key in db.session.scalars(
+                select(OutboxMessage.dedupe_key).order_by(OutboxMessage.id)
+            )
+        ]
+    # The confirmation, a copy at once, then none until five minutes after that copy.
+    assert len(keys) == 4
+    assert keys[1:] == [(first + timedelta(minutes=m)).isoformat() for m in (1, 6, 12)]
