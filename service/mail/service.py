@@ -23,6 +23,7 @@ from flask_babel import force_locale
 from sqlalchemy import and_, bindparam, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from service.db import begin_writing
 from service.extensions import db
 from service.mail import compose
 from service.mail.models import (
@@ -494,6 +495,7 @@ def read_unsubscribe_token(token: str) -> tuple[str, MessageKind] | None:
 
 def unsubscribe(email: str, kind: MessageKind, now: datetime) -> None:
     """Stop ``kind`` mail to ``email``, and drop such messages not yet sent. Idempotent."""
+    begin_writing(db.session)
     email = normalise_email(email)
     if not is_unsubscribed(email, kind):
         insert = postgresql.insert if _dialect() == "postgresql" else sqlite.insert

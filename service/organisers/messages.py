@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from service.db import begin_writing
 from service.events.models import Event
 from service.extensions import db
 from service.mail import service as mail
@@ -23,6 +24,7 @@ AUDIENCES = {"registered": RegistrationStatus.CONFIRMED, "waiting": Registration
 
 def send_test(organiser: Organiser, event: Event, subject: str, body: str, now: datetime) -> None:
     """The message as registrants will get it, to the organiser alone."""
+    begin_writing(db.session)
     mail.queue_message(
         kind=MessageKind.TEST,
         dedupe_key=f"test:{secrets.token_hex(8)}",
@@ -40,6 +42,7 @@ def send_announcement(
     organiser: Organiser, event: Event, audience: str, subject: str, body: str, now: datetime
 ) -> Announcement:
     """Queue the message to everyone in ``audience``: one message each, whatever happens."""
+    begin_writing(db.session)
     announcement = Announcement(
         event_id=event.id,
         organiser_id=organiser.id,

@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
+from service.db import begin_writing
 from service.extensions import db
 from service.mail import service as mail
 from service.mail.models import MessageKind, MessageStatus, OutboxMessage
@@ -26,6 +27,7 @@ def app_config(smtp):
 
 def queue_now(app) -> None:
     with app.app_context():
+        begin_writing(db.session)  # the scheduler's thread writes too (SQLite: write lock first)
         mail.queue_message(
             kind=MessageKind.ANNOUNCEMENT,
             dedupe_key="now",
