@@ -39,6 +39,13 @@ def test_event_page_shows_what_people_need(client, make_event):
     assert "<strong>organise</strong>" in response.get_data(as_text=True)
 
 
+def test_an_event_with_no_speakers_yet_still_takes_registrations(client, make_event):
+    make_event(people=[])
+    response = client.get("/events/solidarity-meeting")
+    assert 'name="email"' in response.get_data(as_text=True)
+    assert "Speakers" not in text_of(response)
+
+
 def test_in_person_event_shows_venue_not_joining_note(client, make_event):
     make_event(format="in_person", venue="Marx Memorial Library", address="37a Clerkenwell Green")
     page = text_of(client.get("/events/solidarity-meeting"))
