@@ -54,14 +54,19 @@ def register_blueprints(app: Flask) -> None:
     from service.events.api import bp as events_api_bp
     from service.events.views import bp as events_bp
     from service.mail.views import bp as mail_bp
+    from service.organisers import statements  # noqa: F401 - adds its routes to organisers_bp
     from service.organisers.views import bp as organisers_bp
     from service.registration.views import bp as registration_bp
+    from service.signatories.views import api as signatories_api_bp
+    from service.signatories.views import bp as signatories_bp
 
     app.register_blueprint(i18n.bp)
     app.register_blueprint(events_bp)
     app.register_blueprint(events_api_bp)
     app.register_blueprint(mail_bp)
     app.register_blueprint(registration_bp)
+    app.register_blueprint(signatories_bp)
+    app.register_blueprint(signatories_api_bp)
     app.register_blueprint(organisers_bp)
 
 

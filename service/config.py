@@ -54,11 +54,18 @@ DEFAULTS: dict[str, Any] = {
     "MANAGE_LINK_DAYS": 30,
     # A repeated registration re-sends the confirmation at most this often.
     "CONFIRMATION_RESEND_MINUTES": 5,
+    # A signature's confirmation link works this long; a page then offers a new one.
+    "CONFIRM_LINK_DAYS": 7,
+    # A signature never confirmed is deleted this many days after signing.
+    "UNCONFIRMED_SIGNATURE_DAYS": 14,
+    # The link to withdraw a signature, in its confirmation email, works this long.
+    "WITHDRAW_LINK_DAYS": 730,
     # Flask-Limiter: per-address limits on forms; a Redis URL shares them between processes.
     "RATELIMIT_ENABLED": True,
     "RATELIMIT_STORAGE_URI": "memory://",
     "RATELIMIT_HEADERS_ENABLED": False,
     "REGISTRATION_RATE_LIMIT": "10 per minute; 60 per hour",
+    "SIGNATURE_RATE_LIMIT": "10 per minute; 60 per hour",
     "LOGIN_RATE_LIMIT": "5 per minute; 30 per hour",
     # Public pages are rendered at most once per this many seconds (0: every time). The cache
     # is per process unless CACHE_TYPE says otherwise (Flask-Caching, e.g. RedisCache).

@@ -8,9 +8,11 @@ from zoneinfo import ZoneInfo
 
 from service.events import service as events
 from service.registration import service as registration
+from service.signatories import service as signatories
 
 LONDON = ZoneInfo("Europe/London")
 DEMO_EVENT_SLUG = "bolivia-people-power-hope-solidarity"
+DEMO_STATEMENT_SLUG = "solidarity-with-bolivia"
 
 
 def next_monday_after(day: date, days: int) -> date:
@@ -234,4 +236,84 @@ def load_demo(today: date) -> list[str]:
                 registration.register(slug, attendee, language, now)
                 added += 1
         report.append(f"registered {added} demo attendee(s) for {slug}")
+    report.extend(load_demo_statement(now))
     return report
+
+
+DEMO_STATEMENT = {
+    "slug": DEMO_STATEMENT_SLUG,
+    "title": "Solidarity with Bolivia: defend democracy, no to a new coup",
+    "title_es": "Solidaridad con Bolivia: defender la democracia, no a un nuevo golpe",
+    "summary": (
+        "We stand with the people of Bolivia, their social movements and their elected "
+        "government against any attempt to turn the clock back by force."
+    ),
+    "summary_es": (
+        "Acompañamos al pueblo de Bolivia, a sus movimientos sociales y a su gobierno electo "
+        "frente a todo intento de volver atrás por la fuerza."
+    ),
+    "body": (
+        "The people of Bolivia have restored democracy at the ballot box. After a year of "
+        "repression under the coup regime, in which trade unionists, indigenous activists and "
+        "social movements were targeted and lives were lost at **Sacaba** and **Senkata**, "
+        "voters gave a clear and overwhelming mandate to rebuild the country.\n\n"
+        "Yet pro-coup forces have already called for the result to be overturned. We, the "
+        "undersigned, declare our solidarity with the Bolivian people and:\n\n"
+        "- support their right to choose their own government and their own path, free from "
+        "outside interference;\n"
+        "- call for those responsible for the massacres of Sacaba and Senkata to be brought "
+        "to justice;\n"
+        "- will oppose any attempt, inside or outside the country, to restore by force a "
+        "government the people rejected.\n\n"
+        "**¡Viva Bolivia! ¡Viva la solidaridad!**"
+    ),
+    "body_es": (
+        "El pueblo de Bolivia ha recuperado la democracia en las urnas. Tras un año de "
+        "represión bajo el régimen golpista, en el que se persiguió a sindicalistas, activistas "
+        "indígenas y movimientos sociales y se perdieron vidas en **Sacaba** y **Senkata**, el "
+        "electorado dio un mandato claro y contundente para reconstruir el país.\n\n"
+        "Sin embargo, las fuerzas golpistas ya han pedido anular el resultado. Quienes firmamos "
+        "declaramos nuestra solidaridad con el pueblo boliviano y:\n\n"
+        "- defendemos su derecho a elegir su propio gobierno y su propio camino, sin "
+        "injerencia externa;\n"
+        "- pedimos que los responsables de las masacres de Sacaba y Senkata respondan ante la "
+        "justicia;\n"
+        "- nos opondremos a todo intento, dentro o fuera del país, de restaurar por la fuerza "
+        "un gobierno que el pueblo rechazó.\n\n"
+        "**¡Viva Bolivia! ¡Viva la solidaridad!**"
+    ),
+    "target_count": 1000,
+}
+
+# Invented people, so no real person is shown signing anything: (name, email, affiliation,
+# town, country, show name, featured).
+DEMO_SIGNATORIES = [
+    ("Margaret Ellison MP", "m.ellison@example.org", "Member of Parliament", "Leeds", "UK", True, True),
+    ("Tomás Quispe", "t.quispe@example.org", "General Secretary, Example Miners' Federation", "El Alto", "Bolivia", True, True),
+    ("Dr Aisha Rahman", "a.rahman@example.org", "Chair, Example Lawyers for Human Rights", "London", "UK", True, True),
+    ("Rosa Mamani", "rosa.mamani@example.org", "", "La Paz", "Bolivia", True, False),
+    ("Peter Hughes", "peter.hughes@example.org", "Example Trades Council", "Cardiff", "UK", True, False),
+    ("Lucía Fernández", "lucia.fernandez@example.org", "", "Madrid", "España", True, False),
+    ("Sam Taylor", "sam.taylor@example.org", "", "Glasgow", "UK", False, False),
+]
+
+
+def load_demo_statement(now: datetime) -> list[str]:
+    """The demo statement, published and open, with a few confirmed signatories."""
+    statement = signatories.get_statement(DEMO_STATEMENT_SLUG)
+    fields = {**DEMO_STATEMENT, "status": signatories.StatementStatus.PUBLISHED}
+    created = statement is None
+    statement = signatories.save_statement(statement, fields, now)
+    added = 0
+    for name, email, affiliation, town, country, show_name, featured in DEMO_SIGNATORIES:
+        if signatories.find_signature(statement.id, email) is not None:
+            continue
+        signer = signatories.Signer(name, email, affiliation, town, country, show_name)
+        signature = signatories.add_confirmed_signature(statement.id, signer, "en", now)
+        if featured:
+            signatories.moderate(statement.id, signature.id, signatories.ModerationAction.FEATURE)
+        added += 1
+    return [
+        f"{'created' if created else 'updated'} statement {statement.slug}",
+        f"added {added} demo signatory(ies) to {statement.slug}",
+    ]

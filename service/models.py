@@ -4,6 +4,7 @@ from service.events.models import Event, EventPerson, Question, Supporter
 from service.mail.models import OutboxMessage, Unsubscription
 from service.organisers.models import Announcement, ExportRecord, Organiser
 from service.registration.models import Answer, JoinClick, Registration
+from service.signatories.models import Signature, SignatureWord, Statement
 
 __all__ = [
     "Announcement",
@@ -16,6 +17,9 @@ __all__ = [
     "OutboxMessage",
     "Question",
     "Registration",
+    "Signature",
+    "SignatureWord",
+    "Statement",
     "Supporter",
     "Unsubscription",
 ]

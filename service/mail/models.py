@@ -28,6 +28,7 @@ class MessageKind(enum.StrEnum):
     SPEAKER_REMINDER = "speaker_reminder"
     ANNOUNCEMENT = "announcement"
     EVENT_UPDATE = "event_update"  # a change of time, place or link, or a cancellation
+    SIGNATURE = "signature"  # the link that confirms a signature, and copies of it
     TEST = "test"
 
 

@@ -17,6 +17,7 @@ from service.events.models import Question, QuestionKind
 from service.extensions import db
 from service.mail.models import MessageKind, MessageStatus, OutboxMessage
 from service.organisers.models import ExportRecord
+from service.signatories import service as signatories
 from tests.conftest import base_config
 from tests.organisers.conftest import logged_in, snapshot
 from tests.registration.fixtures import csrf_token
@@ -54,6 +55,9 @@ def test_the_walk_covers_the_whole_area():
         "organisers.change_password",
         "organisers.logout",
         "organisers.retry_failed_mail",
+        "organisers.statements",
+        "organisers.signatures",
+        "organisers.moderate_signature",
     } <= endpoints
     assert endpoints >= ADMIN_ONLY
     assert GET_ROUTES and POST_ROUTES
@@ -61,8 +65,9 @@ def test_the_walk_covers_the_whole_area():
 
 @pytest.fixture
 def site(app: Flask, make_event, make_registration):
-    """An event with a registration and a question, and a failed message the retry button
-    would touch: something for every route's arguments to name."""
+    """An event with a registration and a question, a failed message the retry button would
+    touch, and a statement of the same slug with a signature: something for every route's
+    arguments to name."""
     event = make_event()
     registration = make_registration(
         event.id, "ana@example.org", created_at=datetime(2027, 3, 1, 12, tzinfo=UTC)
@@ -87,7 +92,19 @@ def site(app: Flask, make_event, make_registration):
         )
         db.session.commit()
         question_id = question.id
-    return {"slug": event.slug, "registration_id": registration.id, "question_id": question_id}
+        statement = signatories.save_statement(
+            None, {"slug": event.slug, "title": "Solidarity", "body": "We stand with you."}, utc_now()
+        )
+        signature_id = signatories.add_confirmed_signature(
+            statement.id, signatories.Signer("Rosa", "rosa@example.org"), "en", utc_now()
+        ).id
+    return {
+        "slug": event.slug,
+        "registration_id": registration.id,
+        "question_id": question_id,
+        "signature_id": signature_id,
+        "action": "hide",
+    }
 
 
 def path_of(app: Flask, endpoint: str, site: dict) -> str:

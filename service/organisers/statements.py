@@ -1,0 +1,168 @@
+"""The organisers' side of statements: the editor, the moderation queue and the CSV export.
+
+Its routes join the organisers' blueprint (``service.organisers.views.bp``), so they sit
+behind the same login and are walked by the same access test.
+"""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import login_required
+from werkzeug.wrappers import Response as BaseResponse
+
+from service.db import utc_now
+from service.events.views import MAX_PAGE
+from service.organisers.views import bp
+from service.signatories import service
+from service.signatories.forms import SignatureForm, StatementForm
+from service.signatories.models import SignatureStatus, Statement, StatementStatus
+from service.signatories.service import ModerationAction, SignatureFilter
+from service.signatories.views import render_statement_page
+
+
+@bp.get("/statements")
+@login_required
+def statements() -> str:
+    listed = service.list_statements()
+    return render_template(
+        "organisers/statements.html",
+        statements=listed,
+        counts={statement.id: service.signature_counts(statement.id) for statement in listed},
+    )
+
+
+@bp.route("/statements/new", methods=["GET", "POST"])
+@login_required
+def new_statement() -> str | BaseResponse | tuple[str, int]:
+    return _save_statement_form(StatementForm(), None)
+
+
+@bp.route("/statements/<slug>/edit", methods=["GET", "POST"])
+@login_required
+def edit_statement(slug: str) -> str | BaseResponse | tuple[str, int]:
+    statement = _statement_or_404(slug)
+    form = StatementForm(obj=statement)
+    if request.method == "GET":
+        form.published.data = statement.is_published
+    return _save_statement_form(form, statement)
+
+
+def _save_statement_form(
+    form: StatementForm, statement: Statement | None
+) -> str | BaseResponse | tuple[str, int]:
+    if form.validate_on_submit():
+        try:
+            saved = service.save_statement(statement, form.statement_fields(), utc_now())
+        except ValueError:
+            form.slug.errors.append(_("Another statement has this address already."))
+        else:
+            flash(_("Saved."), "ok")
+            return redirect(url_for(".edit_statement", slug=saved.slug))
+    status = 400 if form.errors else 200
+    return render_template("organisers/statement_form.html", form=form, statement=statement), status
+
+
+@bp.get("/statements/<slug>/preview")
+@login_required
+def preview_statement(slug: str) -> str:
+    """The public page as it will look, drafts included (for organisers' eyes only)."""
+    return render_statement_page(_statement_or_404(slug), SignatureForm(), preview=True)
+
+
+@bp.get("/statements/<slug>/signatures")
+@login_required
+def signatures(slug: str) -> str:
+    """Every signature, with the moderation buttons; awaiting approval shown first when any."""
+    statement = _statement_or_404(slug)
+    counts = service.signature_counts(statement.id)
+    search = request.args.get("q", "").strip()[:200]
+    default_filter = (
+        SignatureFilter.AWAITING_APPROVAL
+        if counts[SignatureStatus.AWAITING_APPROVAL.value]
+        else SignatureFilter.ALL
+    )
+    try:
+        shown = SignatureFilter(request.args.get("status", default_filter))
+    except ValueError:
+        shown = SignatureFilter.ALL
+    page = min(max(request.args.get("page", 1, type=int), 1), MAX_PAGE)
+    rows, total = service.find_signatures(statement.id, search, shown, page)
+    return render_template(
+        "organisers/signatures.html",
+        statement=statement,
+        counts=counts,
+        rows=rows,
+        total=total,
+        page=page,
+        pages=max((total + service.PAGE_SIZE - 1) // service.PAGE_SIZE, 1),
+        search=search,
+        shown=shown,
+        filters=SIGNATURE_FILTER_LABELS,
+    )
+
+
+@bp.post("/statements/<slug>/signatures/<int:signature_id>/<action>")
+@login_required
+def moderate_signature(slug: str, signature_id: int, action: str) -> BaseResponse:
+    statement = _statement_or_404(slug)
+    try:
+        chosen = ModerationAction(action)
+    except ValueError:
+        abort(404)
+    if not service.moderate(statement.id, signature_id, chosen):
+        abort(404)
+    flash(str(MODERATION_DONE[chosen]), "ok")
+    return redirect(
+        url_for(
+            ".signatures",
+            slug=slug,
+            status=request.form.get("status") or None,
+            q=request.form.get("q") or None,
+            page=request.form.get("page") or None,
+        )
+    )
+
+
+def _statement_or_404(slug: str) -> Statement:
+    statement = service.get_statement(slug)
+    if statement is None:
+        abort(404)
+    return statement
+
+
+SIGNATURE_FILTER_LABELS = {
+    SignatureFilter.ALL: _l("All"),
+    SignatureFilter.AWAITING_APPROVAL: _l("Awaiting approval"),
+    SignatureFilter.APPROVED: _l("Approved"),
+    SignatureFilter.FEATURED: _l("Featured"),
+    SignatureFilter.HIDDEN: _l("Hidden"),
+    SignatureFilter.UNCONFIRMED: _l("Not confirmed yet"),
+}
+SIGNATURE_STATUS_LABELS = {
+    SignatureStatus.UNCONFIRMED: _l("Not confirmed yet"),
+    SignatureStatus.AWAITING_APPROVAL: _l("Awaiting approval"),
+    SignatureStatus.APPROVED: _l("Approved"),
+    SignatureStatus.HIDDEN: _l("Hidden"),
+}
+STATEMENT_STATUS_LABELS = {
+    StatementStatus.DRAFT: _l("Draft"),
+    StatementStatus.PUBLISHED: _l("Published"),
+}
+MODERATION_DONE = {
+    ModerationAction.APPROVE: _l("Approved: the signature counts, and is listed if its signer agreed."),
+    ModerationAction.HIDE: _l("Hidden: the signature is neither listed nor counted."),
+    ModerationAction.FEATURE: _l("Featured: the name is shown at the top of the list."),
+    ModerationAction.UNFEATURE: _l("No longer featured."),
+}
+
+
+@bp.app_template_global()
+def signature_status_label(status: SignatureStatus) -> str:
+    return str(SIGNATURE_STATUS_LABELS[status])
+
+
+@bp.app_template_global()
+def statement_status_label(status: StatementStatus) -> str:
+    return str(STATEMENT_STATUS_LABELS[status])

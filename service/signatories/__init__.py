@@ -1,0 +1,1 @@
+"""Solidarity statements, the people who sign them and the public signatory list."""

@@ -1,0 +1,210 @@
+"""Statements and their public signatory list; signing, confirming and withdrawing."""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from werkzeug.wrappers import Response
+
+from service.db import utc_now
+from service.extensions import limiter
+from service.i18n import current_language
+from service.page_cache import cached_page
+from service.signatories import service
+from service.signatories.forms import SignatureForm
+from service.signatories.models import Statement
+from service.signatories.service import CONFIRM, WITHDRAW, LinkedSignature, SignatoryOrder
+from service.text import render_markdown
+from service.urls import absolute_url
+
+bp = Blueprint("signatories", __name__)
+api = Blueprint("signatories_api", __name__, url_prefix="/api")
+
+MAX_SEARCH_LENGTH = 100
+API_PAGE_SIZE = 500
+
+
+def _signature_limit() -> str:
+    return current_app.config["SIGNATURE_RATE_LIMIT"]
+
+
+@bp.get("/statements")
+def list_statements() -> str:
+    return cached_page(_render_statement_list)
+
+
+def _render_statement_list() -> str:
+    statements = service.list_published()
+    return render_template(
+        "signatories/list.html",
+        statements=statements,
+        counts={statement.id: service.signature_count(statement.id) for statement in statements},
+    )
+
+
+@bp.get("/statements/<slug>")
+def show_statement(slug: str) -> str:
+    return cached_page(lambda: render_statement_page(_public_statement_or_404(slug), SignatureForm()))
+
+
+@bp.post("/statements/<slug>")
+@limiter.limit(_signature_limit)
+def sign(slug: str) -> Response | tuple[str, int]:
+    statement = _public_statement_or_404(slug)
+    form = SignatureForm()
+    if not form.validate_on_submit():
+        return render_statement_page(statement, form), 400
+    if not form.website.data:  # the honeypot: a bot is answered as if all went well
+        signer = service.Signer(
+            name=form.name.data,
+            email=form.email.data,
+            affiliation=form.affiliation.data or "",
+            town=form.town.data or "",
+            country=form.country.data or "",
+            show_name=form.show_name.data,
+            keep_informed=form.keep_informed.data,
+        )
+        try:
+            service.sign(slug, signer, current_language(), utc_now())
+        except service.StatementClosed:
+            return redirect(url_for(".show_statement", slug=slug))
+    session["signed_email"] = form.email.data
+    return redirect(url_for(".check_inbox", slug=slug))
+
+
+def render_statement_page(statement: Statement, form: SignatureForm, *, preview: bool = False) -> str:
+    """The statement, its count, the sign form and a page of the list (from the query)."""
+    language = current_language()
+    search = request.args.get("q", "").strip()[:MAX_SEARCH_LENGTH]
+    try:
+        order = SignatoryOrder(request.args.get("order", SignatoryOrder.NEWEST))
+    except ValueError:
+        order = SignatoryOrder.NEWEST
+    page = request.args.get("page", 1, type=int)
+    if not 1 <= page <= service.MAX_PAGE:
+        abort(404)
+    url = absolute_url("signatories.show_statement", slug=statement.slug)
+    return render_template(
+        "signatories/show.html",
+        statement=statement,
+        title=statement.localised("title", language),
+        summary=statement.localised("summary", language),
+        body=render_markdown(statement.localised("body", language)),
+        count=service.signature_count(statement.id),
+        signatories=service.public_signatories(statement.id, page, order, search),
+        search=search,
+        order=order,
+        form=form,
+        url=url,
+        preview=preview,
+    )
+
+
+@bp.get("/statements/<slug>/signed")
+def check_inbox(slug: str) -> str:
+    """The same page for a first signature, a repeat and a bot: the email says which."""
+    statement = _public_statement_or_404(slug)
+    return render_template(
+        "signatories/check_inbox.html", statement=statement, email=session.get("signed_email")
+    )
+
+
+@bp.get("/signature/confirm/<token>")
+def confirm(token: str) -> str:
+    """A button, not the link itself, confirms: mail scanners follow links, never buttons."""
+    return _confirm_page(_linked_or_404(CONFIRM, token), token)
+
+
+@bp.post("/signature/confirm/<token>")
+def confirm_signature(token: str) -> str:
+    linked = _linked_or_404(CONFIRM, token)
+    if linked.expired and not linked.signature.is_confirmed:
+        return _confirm_page(linked, token)
+    signature = service.confirm_signature(linked.signature.id, utc_now())
+    if signature is None:
+        abort(404)
+    return render_template(
+        "signatories/confirmed.html",
+        signature=signature,
+        statement=signature.statement,
+        withdraw_url=service.withdraw_url(signature),
+    )
+
+
+def _confirm_page(linked: LinkedSignature, token: str) -> str:
+    signature = linked.signature
+    return render_template(
+        "signatories/confirm.html",
+        signature=signature,
+        statement=signature.statement,
+        expired=linked.expired and not signature.is_confirmed,
+        token=token,
+        withdraw_url=service.withdraw_url(signature),
+    )
+
+
+@bp.post("/signature/confirm/<token>/renew")
+def renew_link(token: str) -> str:
+    linked = _linked_or_404(CONFIRM, token)
+    service.renew_confirmation(linked.signature.id, utc_now())
+    return render_template("signatories/link_sent.html", statement=linked.signature.statement)
+
+
+@bp.get("/signature/withdraw/<token>")
+def withdraw(token: str) -> str:
+    linked = _linked_or_404(WITHDRAW, token, usable=True)
+    signature = linked.signature
+    return render_template(
+        "signatories/withdraw.html", signature=signature, statement=signature.statement
+    )
+
+
+@bp.post("/signature/withdraw/<token>")
+def withdraw_signature(token: str) -> str:
+    linked = _linked_or_404(WITHDRAW, token, usable=True)
+    statement = linked.signature.statement
+    service.withdraw(linked.signature.id)
+    return render_template("signatories/withdrawn.html", statement=statement)
+
+
+@api.after_request
+def allow_cross_origin_reads(response: Response) -> Response:
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    response.headers["Access-Control-Allow-Methods"] = "GET"
+    return response
+
+
+@api.get("/statements/<slug>")
+def statement_data(slug: str) -> Response:
+    """The count and one page of the public names (``?page=``, 500 a page)."""
+    page = request.args.get("page", 1, type=int)
+    if not 1 <= page <= service.MAX_PAGE:
+        abort(404)
+    return jsonify(
+        service.public_statement_data(_public_statement_or_404(slug), page, API_PAGE_SIZE)
+    )
+
+
+def _public_statement_or_404(slug: str) -> Statement:
+    statement = service.get_public_statement(slug)
+    if statement is None:
+        abort(404)
+    return statement
+
+
+def _linked_or_404(purpose: str, token: str, *, usable: bool = False) -> LinkedSignature:
+    """The signature behind a link; 404 for a forged, revoked or withdrawn one, and for an
+    expired one when it has to be ``usable``."""
+    linked = service.signature_from_link(purpose, token)
+    if linked is None or (usable and linked.expired):
+        abort(404)
+    return linked
