@@ -26,6 +26,7 @@ pytest_plugins = [
     "tests.events.fixtures",
     "tests.mail.fixtures",
     "tests.registration.fixtures",
+    "tests.signatories.fixtures",
 ]
 
 POSTGRES_ADMIN_URL = os.environ.get(

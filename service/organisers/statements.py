@@ -151,7 +151,9 @@ STATEMENT_STATUS_LABELS = {
     StatementStatus.PUBLISHED: _l("Published"),
 }
 MODERATION_DONE = {
-    ModerationAction.APPROVE: _l("Approved: the signature counts, and is listed if its signer agreed."),
+    ModerationAction.APPROVE: _l(
+        "Approved: the signature counts, and is listed if its signer agreed."
+    ),
     ModerationAction.HIDE: _l("Hidden: the signature is neither listed nor counted."),
     ModerationAction.FEATURE: _l("Featured: the name is shown at the top of the list."),
     ModerationAction.UNFEATURE: _l("No longer featured."),

@@ -10,6 +10,7 @@ from service.db import utc_now
 from service.mail.service import dispatch_due
 from service.organisers.retention import apply_retention
 from service.reminders.service import sweep_reminders
+from service.signatories.service import purge_unconfirmed
 
 log = logging.getLogger(__name__)
 
@@ -34,3 +35,6 @@ def remove_old_personal_data(app: Flask) -> None:
     with app.app_context():
         for event in apply_retention(utc_now()):
             log.info("removed attendees' personal data of %s", event.slug)
+        purged = purge_unconfirmed(utc_now())
+        if purged:
+            log.info("deleted %d signature(s) never confirmed", purged)

@@ -75,7 +75,9 @@ class Signature(Base):
             "confirmed_at",
             "id",
         ),
-        Index("ix_signatures_list_name", "statement_id", "status", "show_name", "featured", "sort_key"),
+        Index(
+            "ix_signatures_list_name", "statement_id", "status", "show_name", "featured", "sort_key"
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -181,7 +181,10 @@ def _matching(statement_id: int, search: str) -> Select[Any] | None:
 
 
 def public_signatories(
-    statement_id: int, page: int = 1, order: SignatoryOrder = SignatoryOrder.NEWEST, search: str = ""
+    statement_id: int,
+    page: int = 1,
+    order: SignatoryOrder = SignatoryOrder.NEWEST,
+    search: str = "",
 ) -> SignatoryPage:
     """One page of the public list: featured signatories first, then newest first or A-Z."""
     query = _listed(statement_id)
@@ -435,9 +438,7 @@ class LinkedSignature:
 def signature_from_link(purpose: str, token: str) -> LinkedSignature | None:
     """The signature a link belongs to, and whether the link is too old to use; None when the
     link is forged or revoked, or its signature was withdrawn."""
-    days = current_app.config[
-        "CONFIRM_LINK_DAYS" if purpose == CONFIRM else "WITHDRAW_LINK_DAYS"
-    ]
+    days = current_app.config["CONFIRM_LINK_DAYS" if purpose == CONFIRM else "WITHDRAW_LINK_DAYS"]
     payload = read_link(purpose, token, max_age=int(days) * 24 * 3600)
     expired = payload is None
     if expired:

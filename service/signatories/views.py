@@ -53,7 +53,9 @@ def _render_statement_list() -> str:
 
 @bp.get("/statements/<slug>")
 def show_statement(slug: str) -> str:
-    return cached_page(lambda: render_statement_page(_public_statement_or_404(slug), SignatureForm()))
+    return cached_page(
+        lambda: render_statement_page(_public_statement_or_404(slug), SignatureForm())
+    )
 
 
 @bp.post("/statements/<slug>")
@@ -81,7 +83,9 @@ def sign(slug: str) -> Response | tuple[str, int]:
     return redirect(url_for(".check_inbox", slug=slug))
 
 
-def render_statement_page(statement: Statement, form: SignatureForm, *, preview: bool = False) -> str:
+def render_statement_page(
+    statement: Statement, form: SignatureForm, *, preview: bool = False
+) -> str:
     """The statement, its count, the sign form and a page of the list (from the query)."""
     language = current_language()
     search = request.args.get("q", "").strip()[:MAX_SEARCH_LENGTH]

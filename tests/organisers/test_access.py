@@ -93,7 +93,9 @@ def site(app: Flask, make_event, make_registration):
         db.session.commit()
         question_id = question.id
         statement = signatories.save_statement(
-            None, {"slug": event.slug, "title": "Solidarity", "body": "We stand with you."}, utc_now()
+            None,
+            {"slug": event.slug, "title": "Solidarity", "body": "We stand with you."},
+            utc_now(),
         )
         signature_id = signatories.add_confirmed_signature(
             statement.id, signatories.Signer("Rosa", "rosa@example.org"), "en", utc_now()

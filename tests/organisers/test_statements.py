@@ -1,0 +1,140 @@
+"""Organisers write statements and moderate their signatures."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from service.db import utc_now
+from service.extensions import db
+from service.mail.models import OutboxMessage
+from service.signatories import service
+from service.signatories.models import Signature, SignatureStatus, Statement
+from tests.events.test_pages import text_of
+from tests.organisers.conftest import logged_in
+from tests.registration.fixtures import csrf_token
+from tests.signatories.fixtures import PATH, signatures
+
+FORM = {
+    "title": "Solidarity with Bolivia",
+    "title_es": "Solidaridad con Bolivia",
+    "slug": "solidarity-with-bolivia",
+    "summary": "No to a new coup",
+    "body": "We, the **undersigned**, stand with Bolivia.",
+    "body_es": "Quienes **firmamos** estamos con Bolivia.",
+    "open_for_signing": "y",
+    "target_count": "500",
+}
+
+
+def test_write_preview_and_publish_a_statement(app, client, organiser):
+    logged_in(client, organiser)
+    token = csrf_token(client, "/organisers/statements/new")
+    created = client.post("/organisers/statements/new", data={"csrf_token": token, **FORM})
+    assert created.status_code == 302
+    assert created.location == "/organisers/statements/solidarity-with-bolivia/edit"
+    assert client.get(PATH).status_code == 404  # a draft until published
+    preview = client.get("/organisers/statements/solidarity-with-bolivia/preview")
+    assert "Preview: this is how the page looks to the public (status: Draft)" in text_of(preview)
+    assert "<strong>undersigned</strong>" in preview.get_data(as_text=True)
+
+    edit = "/organisers/statements/solidarity-with-bolivia/edit"
+    assert 'value="500"' in client.get(edit).get_data(as_text=True)
+    client.post(edit, data={"csrf_token": token, **FORM, "published": "y"})
+    public = text_of(client.get(PATH))
+    assert "Solidarity with Bolivia" in public and "Towards our target of 500" in public
+    assert "Solidarity with Bolivia" in text_of(client.get("/statements"))
+    assert "Solidarity with Bolivia" in text_of(client.get("/organisers/statements"))
+
+
+def test_bad_statement_input_is_explained_and_kept(app, client, organiser, statement):
+    logged_in(client, organiser)
+    token = csrf_token(client, "/organisers/statements/new")
+    taken = client.post("/organisers/statements/new", data={"csrf_token": token, **FORM})
+    assert taken.status_code == 400
+    assert "Another statement has this address already." in text_of(taken)
+    bad = client.post(
+        "/organisers/statements/new",
+        data={"csrf_token": token, **FORM, "slug": "Not A Slug", "target_count": "many"},
+    )
+    assert bad.status_code == 400
+    assert "Use lower-case letters, digits and hyphens." in text_of(bad)
+    assert "We, the **undersigned**" in bad.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.query(Statement).count() == 1
+
+
+def test_moderation_queue_approve_hide_feature(
+    app, client, organiser, make_statement, add_signatories
+):
+    statement = make_statement(requires_approval=True)
+    first, second, private = add_signatories(
+        statement.id, ["Rosa Mamani", "Troll McTroll", "Quiet One"]
+    )
+    with app.app_context():
+        for signature in db.session.query(Signature):
+            signature.status = SignatureStatus.AWAITING_APPROVAL
+        db.session.get(Signature, private).show_name = False
+        db.session.commit()
+    logged_in(client, organiser)
+    queue_path = f"/organisers/statements/{statement.slug}/signatures"
+    queue = text_of(client.get(queue_path))
+    assert "3 signatures" in queue and "Rosa Mamani" in queue  # awaiting approval shown first
+    token = csrf_token(client, queue_path)
+
+    def act(signature_id: int, action: str):
+        return client.post(f"{queue_path}/{signature_id}/{action}", data={"csrf_token": token})
+
+    assert act(first, "approve").status_code == 302
+    assert act(second, "hide").status_code == 302
+    assert act(private, "feature").status_code == 404  # never listed without their yes
+    act(private, "approve")
+    assert act(first, "feature").status_code == 302
+    page = client.get(PATH)
+    assert 'class="featured"><strong>Rosa Mamani' in page.get_data(as_text=True)
+    assert "Troll McTroll" not in text_of(page)
+    assert "2 people have signed" in text_of(page)
+    assert act(999_999, "approve").status_code == 404
+    assert act(first, "explode").status_code == 404
+    assert "Approved" in text_of(client.get(queue_path + "?status=approved"))
+    hidden = text_of(client.get(queue_path + "?status=hidden"))
+    assert "Troll McTroll" in hidden and "Rosa Mamani" not in hidden
+    assert "Rosa Mamani" in text_of(client.get(queue_path + "?q=rosa"))
+    assert client.get(queue_path + "?status=nonsense&page=-4").status_code == 200
+
+
+def test_an_unconfirmed_signature_cannot_be_approved(app, client, organiser, statement):
+    with app.app_context():
+        signature = Signature(
+            statement_id=statement.id, name="Unconfirmed", email="u@example.org", sort_key="u"
+        )
+        db.session.add(signature)
+        db.session.commit()
+        signature_id = signature.id
+    logged_in(client, organiser)
+    path = f"/organisers/statements/{statement.slug}/signatures"
+    response = client.post(
+        f"{path}/{signature_id}/approve", data={"csrf_token": csrf_token(client, path)}
+    )
+    assert response.status_code == 404
+    assert signatures(app)[0].status is SignatureStatus.UNCONFIRMED
+
+
+def test_signatures_never_confirmed_are_deleted_after_a_while(app, statement):
+    now = utc_now()
+    with app.app_context():
+        old = service.Signer("Old Unconfirmed", "old@example.org")
+        service.sign(statement.slug, old, "en", now - timedelta(days=15))
+        service.sign(statement.slug, service.Signer("New", "new@example.org"), "en", now)
+        service.add_confirmed_signature(
+            statement.id,
+            service.Signer("Kept", "kept@example.org"),
+            "en",
+            now - timedelta(days=400),
+        )
+        assert db.session.query(OutboxMessage).filter_by(recipient="old@example.org").count() == 1
+        assert service.purge_unconfirmed(now) == 1
+        assert {s.email for s in db.session.query(Signature)} == {
+            "new@example.org",
+            "kept@example.org",
+        }
+        assert db.session.query(OutboxMessage).filter_by(recipient="old@example.org").count() == 0
