@@ -141,14 +141,18 @@ def queue_rows(rows: list[dict[str, Any]]) -> int:
     dedupe key is queued already are skipped. Returns how many were added."""
     if not rows:
         return 0
-    insert = postgresql.insert if _dialect() == "postgresql" else sqlite.insert
-    statement = (
-        insert(_OUTBOX)
-        .values(rows)
-        .on_conflict_do_nothing(index_elements=["dedupe_key"])
-        .returning(_OUTBOX.c.id)
-    )
-    return len(db.session.connection().execute(statement).all())
+    statement = _QUEUE_ROWS["postgresql" if _dialect() == "postgresql" else "sqlite"]
+    # Many rows go as one multi-row INSERT (SQLAlchemy's "insertmanyvalues"), and one
+    # statement compiled once serves every call: a registration pays for one execution.
+    return len(db.session.connection().execute(statement, rows).all())
+
+
+_QUEUE_ROWS = {
+    name: insert(_OUTBOX)
+    .on_conflict_do_nothing(index_elements=["dedupe_key"])
+    .returning(_OUTBOX.c.id)
+    for name, insert in (("postgresql", postgresql.insert), ("sqlite", sqlite.insert))
+}
 
 
 def last_queued(dedupe_key_prefix: str) -> datetime | None:

@@ -12,11 +12,11 @@ import enum
 import hmac
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from flask import current_app
 from flask_babel import get_locale
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, bindparam, delete, func, insert, select
 from sqlalchemy.exc import OperationalError
 
 from service.db import begin_writing
@@ -33,6 +33,7 @@ from service.registration.models import (
     JoinClick,
     Registration,
     RegistrationStatus,
+    new_link_secret,
 )
 from service.security import read_link, sign_link
 from service.urls import absolute_url
@@ -93,12 +94,24 @@ def confirmed_count(event_id: int) -> int:
     )
 
 
-def availability(event: Event, now: datetime) -> Availability:
+class EventTerms(Protocol):
+    """What decides whether an event takes a registration: an ``Event``, or these columns."""
+
+    id: int
+    status: EventStatus
+    starts_at: datetime
+    registration_opens_at: datetime | None
+    registration_closes_at: datetime | None
+    capacity: int | None
+    waiting_list: bool
+
+
+def availability(event: EventTerms, now: datetime) -> Availability:
     places_left = _places_left(event)
     return Availability(_state(event, now, places_left), places_left)
 
 
-def _state(event: Event, now: datetime, places_left: int | None) -> RegistrationState:
+def _state(event: EventTerms, now: datetime, places_left: int | None) -> RegistrationState:
     if event.status is EventStatus.CANCELLED:
         return RegistrationState.CANCELLED
     if event.status is not EventStatus.PUBLISHED:
@@ -128,59 +141,114 @@ def register(
     language: str,
     now: datetime,
     answers: dict[int, str] | None = None,
-) -> Registration:
+) -> int:
     """Register ``attendee`` for the public event ``slug``, or put them on its waiting list,
-    and queue their confirmation.
+    and queue their confirmation. Returns the registration's id.
 
     The same address again (however capitalised) makes no second registration: it re-sends the
     confirmation (at most once every few minutes) and returns the existing registration, so
     the response cannot tell anyone whether that address had registered.
     Raises ``RegistrationClosed`` (with the state: full, closed…, or unavailable when there
     is no such public event) or ``TryAgain``.
+
+    Everything that needs no lock is prepared before taking it, and the locked part is a few
+    prepared Core statements (no ORM objects), so other workers wait as little as possible.
     """
+    values = {
+        "event_id": None,
+        "email": normalise_email(attendee.email),
+        "name": attendee.name,
+        "organisation": attendee.organisation,
+        "language": language,
+        "status": RegistrationStatus.CONFIRMED,
+        "keep_informed": attendee.keep_informed,
+        "keep_informed_at": now if attendee.keep_informed else None,
+        "link_secret": new_link_secret(),
+        "created_at": now,
+    }
     try:
         begin_writing(db.session, current_app.config["LOCK_WAIT_SECONDS"])
-        event = _lock_event(Event.slug == slug, Event.status.in_(PUBLIC_STATUSES))
-        email = normalise_email(attendee.email)
-        registration = find_registration(event.id, email)
-        if registration is not None and not registration.is_cancelled:
-            _queue_confirmation(registration, now, resend=True)
+        connection = db.session.connection()
+        event = connection.execute(_LOCK_PUBLIC_EVENT, {"slug": slug}).one_or_none()
+        if event is None:
+            raise RegistrationClosed(RegistrationState.UNAVAILABLE)
+        values["event_id"] = event.id
+        existing = connection.execute(
+            _REGISTRANT, {"event_id": event.id, "email": values["email"]}
+        ).one_or_none()
+        if existing is not None and existing.status is not RegistrationStatus.CANCELLED:
+            _queue_confirmation(existing, now, resend=True)
             db.session.commit()
-            return registration
+            return existing.id
         now_available = availability(event, now)
         if not now_available.takes_registrations:
             raise RegistrationClosed(now_available.state)
-        status = (
-            RegistrationStatus.CONFIRMED
-            if now_available.state is RegistrationState.OPEN
-            else RegistrationStatus.WAITING
-        )
-        if registration is not None:  # cancelled: registering again joins the back of the queue
-            db.session.delete(registration)
-            db.session.flush()
-        registration = Registration(event_id=event.id, email=email)
-        db.session.add(registration)
-        registration.name = attendee.name
-        registration.organisation = attendee.organisation
-        registration.language = language
-        registration.status = status
-        registration.keep_informed = attendee.keep_informed
-        registration.keep_informed_at = now if attendee.keep_informed else None
-        registration.created_at = now
-        db.session.flush()
-        db.session.add_all(
-            Answer(registration_id=registration.id, question_id=question_id, value=value)
-            for question_id, value in (answers or {}).items()
-        )
+        if now_available.state is not RegistrationState.OPEN:
+            values["status"] = RegistrationStatus.WAITING
+        if existing is not None:  # cancelled: registering again joins the back of the queue
+            connection.execute(_DELETE_REGISTRATION, {"id": existing.id})
+        registration = connection.execute(_INSERT_REGISTRATION, values).one()
+        if answers:
+            connection.execute(
+                _INSERT_ANSWER,
+                [
+                    {"registration_id": registration.id, "question_id": question, "value": value}
+                    for question, value in answers.items()
+                ],
+            )
         _queue_confirmation(registration, now)
         db.session.commit()
-        return registration
+        return registration.id
     except OperationalError as error:
         db.session.rollback()
         raise TryAgain from error
     except RegistrationClosed:
         db.session.rollback()
         raise
+
+
+class Registrant(Protocol):
+    """What queueing a registration's message needs: a ``Registration``, or these columns."""
+
+    id: int
+    email: str
+    name: str
+    language: str
+    status: RegistrationStatus
+    created_at: datetime
+
+
+_EVENTS, _REGISTRATIONS = Event.__table__, Registration.__table__
+# What decides a place, read under the lock: no more of the event than that.
+_LOCK_PUBLIC_EVENT = (
+    select(
+        _EVENTS.c.id,
+        _EVENTS.c.status,
+        _EVENTS.c.starts_at,
+        _EVENTS.c.registration_opens_at,
+        _EVENTS.c.registration_closes_at,
+        _EVENTS.c.capacity,
+        _EVENTS.c.waiting_list,
+    )
+    .where(_EVENTS.c.slug == bindparam("slug"), _EVENTS.c.status.in_(PUBLIC_STATUSES))
+    .with_for_update()
+)
+# A registrant's columns: enough to queue their messages (``Registrant``).
+_REGISTRANT_COLUMNS = (
+    _REGISTRATIONS.c.id,
+    _REGISTRATIONS.c.email,
+    _REGISTRATIONS.c.name,
+    _REGISTRATIONS.c.language,
+    _REGISTRATIONS.c.status,
+    _REGISTRATIONS.c.created_at,
+)
+_REGISTRANT = select(*_REGISTRANT_COLUMNS).where(
+    _REGISTRATIONS.c.event_id == bindparam("event_id"),
+    _REGISTRATIONS.c.email == bindparam("email"),
+)
+_INSERT_REGISTRATION = insert(_REGISTRATIONS).returning(*_REGISTRANT_COLUMNS)
+_DELETE_REGISTRATION = delete(_REGISTRATIONS).where(_REGISTRATIONS.c.id == bindparam("id"))
+_INSERT_ANSWER = insert(Answer.__table__)
 
 
 def cancel_registration(registration_id: int, now: datetime) -> Registration | None:
@@ -245,7 +313,7 @@ def _promote_waiting(event: Event, now: datetime) -> None:
         )
 
 
-def _places_left(event: Event) -> int | None:
+def _places_left(event: EventTerms) -> int | None:
     if event.capacity is None:
         return None
     return max(event.capacity - confirmed_count(event.id), 0)
@@ -262,9 +330,10 @@ def _lock_event(*where: ColumnElement[bool]) -> Event:
     return event
 
 
-def _queue_confirmation(registration: Registration, now: datetime, *, resend: bool = False) -> None:
-    template = "confirmation" if registration.is_confirmed else "waiting_list"
-    kind = MessageKind.CONFIRMATION if registration.is_confirmed else MessageKind.WAITING_LIST
+def _queue_confirmation(registration: Registrant, now: datetime, *, resend: bool = False) -> None:
+    confirmed = registration.status is RegistrationStatus.CONFIRMED
+    template = "confirmation" if confirmed else "waiting_list"
+    kind = MessageKind.CONFIRMATION if confirmed else MessageKind.WAITING_LIST
     key = f"{template}:{registration.id}:{registration.created_at.isoformat()}"
     if resend:  # one copy per few minutes, however often the form is sent
         wait = timedelta(minutes=int(current_app.config["CONFIRMATION_RESEND_MINUTES"]))
@@ -273,11 +342,11 @@ def _queue_confirmation(registration: Registration, now: datetime, *, resend: bo
         if last is not None and now - last < wait:
             return
         key += now.isoformat()
-    _queue_message(registration, template, kind, now, key, calendar=registration.is_confirmed)
+    _queue_message(registration, template, kind, now, key, calendar=confirmed)
 
 
 def _queue_message(
-    registration: Registration,
+    registration: Registrant,
     template: str,
     kind: MessageKind,
     now: datetime,
