@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, Protocol
 
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
@@ -12,7 +13,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.form import Form as BaseForm
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
-from service.events.models import Question, QuestionKind
+from service.events.models import QuestionKind
 from service.forms import Form
 from service.mail.service import normalise_email
 
@@ -67,12 +68,23 @@ class RegistrationForm(Form):
 QUESTION_PREFIX = "question_"
 
 
-def question_field_name(question: Question) -> str:
+class FormQuestion(Protocol):
+    """What the form needs of a question: a ``Question``, or a row of these columns."""
+
+    id: int
+    kind: QuestionKind
+    label: str
+    label_es: str | None
+    choices: list[dict[str, str]]
+    required: bool
+
+
+def question_field_name(question: FormQuestion) -> str:
     return f"{QUESTION_PREFIX}{question.id}"
 
 
 def registration_form_for(
-    questions: list[Question], language: str, **kwargs: Any
+    questions: Sequence[FormQuestion], language: str, **kwargs: Any
 ) -> RegistrationForm:
     """The registration form with the event's own questions, labelled in ``language``."""
     if not questions:
@@ -105,7 +117,7 @@ def registration_form_for(
     return EventRegistrationForm(**kwargs)
 
 
-def answers_from(form: RegistrationForm, questions: list[Question]) -> dict[int, str]:
+def answers_from(form: RegistrationForm, questions: Sequence[FormQuestion]) -> dict[int, str]:
     """The answers given, as text ("yes" for a ticked box), by question id."""
     answers = {}
     for question in questions:
