@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import enum
 import sqlite3
+import time
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from sqlalchemy import Connection, DateTime, Engine, Enum, MetaData, String, event
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, mapped_column, registry, scoped_session
 from sqlalchemy.types import TypeDecorator
 
@@ -102,15 +104,45 @@ def _lower(value: str | None) -> str | None:
 def _begin_sqlite(connection: Connection) -> None:
     if connection.dialect.name == "sqlite":
         options = connection.get_execution_options()
-        wait_ms = options.get(LOCK_WAIT_OPTION, DEFAULT_LOCK_WAIT_MS)
-        if wait_ms != DEFAULT_LOCK_WAIT_MS:
-            connection.exec_driver_sql(f"PRAGMA busy_timeout={int(wait_ms)}")
-        connection.exec_driver_sql(f"BEGIN {options.get(SQLITE_BEGIN_OPTION, 'DEFERRED')}")
-        if wait_ms != DEFAULT_LOCK_WAIT_MS:  # later transactions on this connection wait as usual
-            connection.exec_driver_sql(f"PRAGMA busy_timeout={DEFAULT_LOCK_WAIT_MS}")
+        mode = options.get(SQLITE_BEGIN_OPTION, "DEFERRED")
+        if mode == "IMMEDIATE":
+            _begin_immediate(
+                connection.connection.driver_connection,
+                options.get(LOCK_WAIT_OPTION, DEFAULT_LOCK_WAIT_MS) / 1000,
+            )
+        else:
+            connection.exec_driver_sql(f"BEGIN {mode}")
+
+
+def _begin_immediate(sqlite_connection: sqlite3.Connection, wait_seconds: float) -> None:
+    """``BEGIN IMMEDIATE``, trying again after short pauses until ``wait_seconds`` have passed.
+
+    SQLite's own busy handler (``busy_timeout``) first sleeps 1 ms, then 2, 5, 10… up to
+    100 ms between tries, while a registration holds the write lock for well under a
+    millisecond plus its commit: a worker could sleep on while the database was free. Here
+    the pauses start at 0.1 ms and never pass 2 ms. Raises SQLAlchemy's ``OperationalError``
+    ("database is locked") when the lock is still held at the end, as the busy timeout did.
+    """
+    deadline = time.monotonic() + wait_seconds
+    pause = FIRST_PAUSE_SECONDS
+    sqlite_connection.execute("PRAGMA busy_timeout=0")
+    try:
+        while True:
+            try:
+                sqlite_connection.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as error:
+                busy = error.sqlite_errorcode & 0xFF == sqlite3.SQLITE_BUSY  # or BUSY_RECOVERY…
+                if not busy or time.monotonic() >= deadline:
+                    raise OperationalError("BEGIN IMMEDIATE", None, error) from error
+            time.sleep(min(pause, max(deadline - time.monotonic(), 0)))
+            pause = min(pause * 2, LAST_PAUSE_SECONDS)
+    finally:  # later statements and transactions on this connection wait as usual
+        sqlite_connection.execute(f"PRAGMA busy_timeout={DEFAULT_LOCK_WAIT_MS}")
 
 
 DEFAULT_LOCK_WAIT_MS = 5000
+FIRST_PAUSE_SECONDS, LAST_PAUSE_SECONDS = 0.0001, 0.002
 SQLITE_BEGIN_OPTION = "convoca_sqlite_begin"
 LOCK_WAIT_OPTION = "convoca_lock_wait_ms"
 
