@@ -31,6 +31,8 @@ def upgrade():
     sa.Column('open_for_signing', sa.Boolean(), nullable=False),
     sa.Column('target_count', sa.Integer(), nullable=True),
     sa.Column('requires_approval', sa.Boolean(), nullable=False),
+    sa.Column('signature_count', sa.Integer(), nullable=False),
+    sa.Column('listed_count', sa.Integer(), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_statements')),
@@ -59,7 +61,7 @@ def upgrade():
     sa.UniqueConstraint('statement_id', 'email', name=op.f('uq_signatures_statement_id'))
     )
     with op.batch_alter_table('signatures', schema=None) as batch_op:
-        batch_op.create_index('ix_signatures_list_name', ['statement_id', 'status', 'show_name', 'featured', 'sort_key'], unique=False)
+        batch_op.create_index('ix_signatures_list_name', ['statement_id', 'status', 'show_name', 'featured', 'sort_key', 'id'], unique=False)
         batch_op.create_index('ix_signatures_list_newest', ['statement_id', 'status', 'show_name', 'featured', 'confirmed_at', 'id'], unique=False)
 
     op.create_table('signature_words',

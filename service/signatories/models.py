@@ -35,6 +35,10 @@ class Statement(Base):
     target_count: Mapped[int | None]
     # True: a confirmed signature waits for an organiser's approval before it counts.
     requires_approval: Mapped[bool] = mapped_column(default=False)
+    # Kept by every change to a signature (service._count_change), so a page with 100,000
+    # signatures does not count them: approved ones, and those of them listed by name.
+    signature_count: Mapped[int] = mapped_column(default=0)
+    listed_count: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
     updated_at: Mapped[datetime] = mapped_column(default=utc_now, onupdate=utc_now)
 
@@ -76,7 +80,13 @@ class Signature(Base):
             "id",
         ),
         Index(
-            "ix_signatures_list_name", "statement_id", "status", "show_name", "featured", "sort_key"
+            "ix_signatures_list_name",
+            "statement_id",
+            "status",
+            "show_name",
+            "featured",
+            "sort_key",
+            "id",
         ),
     )
 

@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import Select, delete, func, select
+from sqlalchemy import ColumnElement, Select, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from service.db import begin_writing
@@ -132,14 +132,48 @@ def save_statement(statement: Statement | None, fields: dict[str, Any], now: dat
 def signature_count(statement_id: int) -> int:
     """The signatures that count: confirmed, approved, not hidden (listed or not)."""
     return (
-        db.session.scalar(
-            select(func.count()).where(
-                Signature.statement_id == statement_id,
-                Signature.status == SignatureStatus.APPROVED,
-            )
-        )
+        db.session.scalar(select(Statement.signature_count).where(Statement.id == statement_id))
         or 0
     )
+
+
+Standing = tuple[int, int]  # (counted, listed): what a signature adds to its statement's counts
+
+
+def _standing(signature: Signature) -> Standing:
+    counted = signature.status is SignatureStatus.APPROVED
+    return int(counted), int(counted and signature.show_name)
+
+
+def _count_change(statement_id: int, before: Standing, after: Standing) -> None:
+    """Move the statement's counts by a signature's change, in the caller's transaction.
+    ``count = count + n`` is one atomic UPDATE on both databases, however many run at once."""
+    counted, listed = after[0] - before[0], after[1] - before[1]
+    if counted or listed:
+        db.session.execute(
+            update(Statement)
+            .where(Statement.id == statement_id)
+            .values(
+                signature_count=Statement.signature_count + counted,
+                listed_count=Statement.listed_count + listed,
+            )
+        )
+
+
+def recount(statement_id: int) -> None:
+    """Set the statement's counts from its signatures (after a bulk import; commits)."""
+    approved = select(func.count()).where(
+        Signature.statement_id == statement_id, Signature.status == SignatureStatus.APPROVED
+    )
+    db.session.execute(
+        update(Statement)
+        .where(Statement.id == statement_id)
+        .values(
+            signature_count=approved.scalar_subquery(),
+            listed_count=approved.where(Signature.show_name.is_(True)).scalar_subquery(),
+        )
+    )
+    db.session.commit()
 
 
 # The public list
@@ -155,27 +189,65 @@ def name_words(name: str) -> set[str]:
     return {word[:WORD_LENGTH] for word in re.findall(r"\w+", fold(name))}
 
 
-def _listed(statement_id: int) -> Select[Any]:
-    return select(Signature).where(
+def _listed_where(statement_id: int) -> tuple[ColumnElement[bool], ...]:
+    return (
         Signature.statement_id == statement_id,
         Signature.status == SignatureStatus.APPROVED,
         Signature.show_name.is_(True),
     )
 
 
+NEWEST_FIRST = (Signature.confirmed_at.desc(), Signature.id.desc())
+A_TO_Z = (Signature.sort_key, Signature.id)
+
+
+def _page_of(
+    where: tuple[ColumnElement[bool], ...], ordering: tuple[Any, ...], page: int, size: int
+) -> list[Signature]:
+    """One page of the list: featured signatories first, then the rest, each in ``ordering``.
+
+    The two groups are read apart so that each is one range of an index, scanned in one
+    direction (``featured DESC, sort_key ASC`` in one query would sort every row). Ids are
+    found on the index alone, skipping ``offset`` entries, and only the page's rows are read.
+    """
+    start = (page - 1) * size
+    featured = (*where, Signature.featured.is_(True))
+    featured_count = db.session.scalar(select(func.count()).select_from(Signature).where(*featured))
+    rows = []
+    if start < featured_count:
+        rows = _rows(featured, ordering, start, size)
+    if len(rows) < size:
+        rest = (*where, Signature.featured.is_(False))
+        rows += _rows(rest, ordering, max(start - featured_count, 0), size - len(rows))
+    return rows
+
+
+def _rows(
+    where: tuple[ColumnElement[bool], ...], ordering: tuple[Any, ...], offset: int, limit: int
+) -> list[Signature]:
+    ids = select(Signature.id).where(*where).order_by(*ordering).limit(limit).offset(offset)
+    return list(
+        db.session.scalars(select(Signature).where(Signature.id.in_(ids)).order_by(*ordering))
+    )
+
+
 def _matching(statement_id: int, search: str) -> Select[Any] | None:
-    """Signatures whose name has a word beginning with each word searched for, or None when
-    nothing searchable was typed. Each word is an index range over ``signature_words``."""
+    """Ids of signatures whose name has a word beginning with each word searched for, or None
+    when nothing searchable was typed. Each word is an index range over ``signature_words``."""
     words = sorted(name_words(search), key=len, reverse=True)[:MAX_SEARCH_WORDS]
     if not words:
         return None
-    query = select(Signature.id)
-    for index, word in enumerate(words):
-        alias = select(SignatureWord).subquery(f"w{index}")
-        query = query.join(alias, alias.c.signature_id == Signature.id).where(
-            alias.c.statement_id == statement_id,
-            alias.c.word >= word,
-            alias.c.word < word + "\U0010ffff",
+    query: Select[Any] | None = None
+    for word in words:
+        having_word = select(SignatureWord.signature_id).where(
+            SignatureWord.statement_id == statement_id,
+            SignatureWord.word >= word,
+            SignatureWord.word < word + "\U0010ffff",
+        )
+        query = (
+            having_word
+            if query is None
+            else having_word.where(SignatureWord.signature_id.in_(query))
         )
     return query
 
@@ -187,36 +259,25 @@ def public_signatories(
     search: str = "",
 ) -> SignatoryPage:
     """One page of the public list: featured signatories first, then newest first or A-Z."""
-    query = _listed(statement_id)
+    where = _listed_where(statement_id)
     if search.strip():
         matching = _matching(statement_id, search)
         if matching is None:
             return SignatoryPage([], 0, page)
-        query = query.where(Signature.id.in_(matching.distinct()))
-    listed = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    if order is SignatoryOrder.NAME:
-        ordering = (Signature.featured.desc(), Signature.sort_key, Signature.id)
+        where = (*where, Signature.id.in_(matching))
+        listed = db.session.scalar(select(func.count()).select_from(Signature).where(*where)) or 0
     else:
-        ordering = (
-            Signature.featured.desc(),
-            Signature.confirmed_at.desc(),
-            Signature.id.desc(),
+        listed = (
+            db.session.scalar(select(Statement.listed_count).where(Statement.id == statement_id))
+            or 0
         )
-    rows = db.session.scalars(
-        query.order_by(*ordering).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
-    )
-    return SignatoryPage(list(rows), listed, page)
+    ordering = A_TO_Z if order is SignatoryOrder.NAME else NEWEST_FIRST
+    return SignatoryPage(_page_of(where, ordering, page, PAGE_SIZE), listed, page)
 
 
 def public_statement_data(statement: Statement, page: int, per_page: int) -> dict[str, Any]:
     """The statement's count and one page of public names, for the JSON API."""
-    rows = db.session.scalars(
-        _listed(statement.id)
-        .order_by(Signature.featured.desc(), Signature.confirmed_at.desc(), Signature.id.desc())
-        .limit(per_page)
-        .offset((page - 1) * per_page)
-    ).all()
-    listed = db.session.scalar(select(func.count()).select_from(_listed(statement.id).subquery()))
+    rows = _page_of(_listed_where(statement.id), NEWEST_FIRST, page, per_page)
     return {
         "slug": statement.slug,
         "title": statement.title,
@@ -224,8 +285,8 @@ def public_statement_data(statement: Statement, page: int, per_page: int) -> dic
         "url": absolute_url("signatories.show_statement", slug=statement.slug),
         "open_for_signing": statement.open_for_signing,
         "target": statement.target_count,
-        "count": signature_count(statement.id),
-        "listed": listed,
+        "count": statement.signature_count,
+        "listed": statement.listed_count,
         "page": page,
         "per_page": per_page,
         "signatories": [
@@ -291,6 +352,7 @@ def add_confirmed_signature(
     signature = _add_signature(statement_id, signer, language, now)
     signature.status = SignatureStatus.APPROVED
     signature.confirmed_at = now
+    _count_change(statement_id, (0, 0), _standing(signature))
     db.session.commit()
     return signature
 
@@ -369,6 +431,7 @@ def confirm_signature(signature_id: int, now: datetime) -> Signature | None:
             else SignatureStatus.APPROVED
         )
         signature.confirmed_at = now
+        _count_change(signature.statement_id, (0, 0), _standing(signature))
     db.session.commit()
     return signature
 
@@ -391,6 +454,8 @@ def _delete_signatures(ids: Select[Any]) -> int:
     id_list = list(db.session.scalars(ids))
     for start in range(0, len(id_list), DELETE_BATCH):
         batch = id_list[start : start + DELETE_BATCH]
+        for signature in db.session.scalars(select(Signature).where(Signature.id.in_(batch))):
+            _count_change(signature.statement_id, _standing(signature), (0, 0))
         db.session.execute(
             delete(OutboxMessage).where(
                 OutboxMessage.kind == MessageKind.SIGNATURE,
@@ -494,6 +559,7 @@ def moderate(statement_id: int, signature_id: int, action: ModerationAction) -> 
     ):
         db.session.rollback()
         return False
+    before = _standing(signature)
     if action is ModerationAction.APPROVE:
         signature.status = SignatureStatus.APPROVED
     elif action is ModerationAction.HIDE:
@@ -503,6 +569,7 @@ def moderate(statement_id: int, signature_id: int, action: ModerationAction) -> 
         signature.featured = action is ModerationAction.FEATURE
         if signature.featured:  # featuring someone approves them
             signature.status = SignatureStatus.APPROVED
+    _count_change(statement_id, before, _standing(signature))
     db.session.commit()
     return True
 

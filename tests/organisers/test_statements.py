@@ -75,6 +75,7 @@ def test_moderation_queue_approve_hide_feature(
             signature.status = SignatureStatus.AWAITING_APPROVAL
         db.session.get(Signature, private).show_name = False
         db.session.commit()
+        service.recount(statement.id)
     logged_in(client, organiser)
     queue_path = f"/organisers/statements/{statement.slug}/signatures"
     queue = text_of(client.get(queue_path))
@@ -138,3 +139,55 @@ def test_signatures_never_confirmed_are_deleted_after_a_while(app, statement):
             "kept@example.org",
         }
         assert db.session.query(OutboxMessage).filter_by(recipient="old@example.org").count() == 0
+
+
+def test_the_kept_counts_always_equal_a_fresh_count(app, client, organiser, make_statement):
+    """Every way a signature changes moves the statement's counts by exactly its part."""
+    statement = make_statement(requires_approval=True)
+    now = utc_now()
+
+    def fresh_counts() -> tuple[int, int]:
+        approved = db.session.query(Signature).filter_by(
+            statement_id=statement.id, status=SignatureStatus.APPROVED
+        )
+        return approved.count(), approved.filter_by(show_name=True).count()
+
+    def kept_counts() -> tuple[int, int]:
+        kept = db.session.get(Statement, statement.id)
+        db.session.refresh(kept)
+        return kept.signature_count, kept.listed_count
+
+    with app.app_context():
+        for number in range(6):
+            signer = service.Signer(f"Person {number}", f"p{number}@example.org")
+            service.sign(statement.slug, signer, "en", now)
+        ids = [s.id for s in db.session.query(Signature).order_by(Signature.id)]
+        for signature in db.session.query(Signature).filter(Signature.id.in_(ids[:3])):
+            signature.show_name = True
+        db.session.commit()
+        steps = [
+            lambda: service.confirm_signature(ids[0], now),
+            lambda: service.confirm_signature(ids[1], now),
+            lambda: service.confirm_signature(ids[3], now),
+            lambda: service.moderate(statement.id, ids[0], service.ModerationAction.APPROVE),
+            lambda: service.moderate(statement.id, ids[1], service.ModerationAction.FEATURE),
+            lambda: service.moderate(statement.id, ids[3], service.ModerationAction.APPROVE),
+            lambda: service.moderate(statement.id, ids[1], service.ModerationAction.HIDE),
+            lambda: service.moderate(statement.id, ids[1], service.ModerationAction.APPROVE),
+            lambda: service.confirm_signature(ids[0], now),  # twice: no change
+            lambda: service.withdraw(ids[1]),
+            lambda: service.withdraw(ids[4]),  # never confirmed
+            lambda: service.add_confirmed_signature(
+                statement.id,
+                service.Signer("Paper", "paper@example.org", show_name=True),
+                "en",
+                now,
+            ),
+            lambda: service.purge_unconfirmed(now + timedelta(days=30)),
+        ]
+        seen = []
+        for step in steps:
+            step()
+            assert kept_counts() == fresh_counts()
+            seen.append(kept_counts())
+        assert seen[-1] == (3, 2)  # Person 0 and Paper listed; Person 3 counted only

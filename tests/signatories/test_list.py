@@ -20,9 +20,12 @@ def listed_names(response) -> list[str]:
 
 
 def set_status(app, signature_id: int, status: SignatureStatus) -> None:
+    """Put a signature in a state directly, then count again as after a bulk import."""
     with app.app_context():
-        db.session.get(Signature, signature_id).status = status
+        signature = db.session.get(Signature, signature_id)
+        signature.status = status
         db.session.commit()
+        service.recount(signature.statement_id)
 
 
 def test_only_approved_signatures_count_and_only_consenting_ones_are_listed(
@@ -167,3 +170,19 @@ def test_api_pages_and_cors(app, client, statement, add_signatories):
 def test_nul_bytes_in_the_address_are_refused_cleanly(client, statement):
     assert client.get(PATH + "?q=a%00b").status_code == 400
     assert client.get("/statements/a%00b").status_code == 404
+
+
+def test_pages_continue_across_the_featured_names(app, client, statement, add_signatories):
+    names = [f"Person {number:03d}" for number in range(60)]
+    ids = add_signatories(statement.id, names)
+    with app.app_context():
+        for signature_id in ids[10:13]:  # Person 010, 011, 012
+            service.moderate(statement.id, signature_id, service.ModerationAction.FEATURE)
+    rest = [
+        name for name in reversed(names) if name not in {"Person 010", "Person 011", "Person 012"}
+    ]
+    first = listed_names(client.get(PATH))
+    assert first == ["Person 012", "Person 011", "Person 010", *rest[:47]]
+    assert listed_names(client.get(PATH + "?page=2")) == rest[47:]
+    by_name = listed_names(client.get(PATH + "?order=name"))
+    assert by_name[:4] == ["Person 010", "Person 011", "Person 012", "Person 000"]
