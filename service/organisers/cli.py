@@ -73,13 +73,13 @@ def write_export(slug: str, output: IO[bytes], columns: str | None, bom: bool) -
         file=sys.stderr,
     ) as progress:
 
-        def count() -> None:
+        def count(written: int) -> None:
             nonlocal rows
-            rows += 1
-            progress.update(1)
+            rows += written
+            progress.update(written)
 
         chunks = export.export_attendees(
-            event, chosen, organiser_id=None, via="cli", now=utc_now(), bom=bom, on_row=count
+            event, chosen, organiser_id=None, via="cli", now=utc_now(), bom=bom, on_rows=count
         )
         for chunk in chunks:
             output.write(chunk.encode("utf-8"))  # bytes: the CSV's own line ends, on any OS

@@ -1,22 +1,32 @@
-"""Attendee lists as CSV, streamed row by row so memory stays flat however long the list.
+"""Attendee lists as CSV, streamed a thousand rows at a time so memory stays flat however long
+the list.
 
-Cells are written with defusedcsv, which puts a ``'`` before anything a spreadsheet would run
-as a formula (``=``, ``+``, ``-``, ``@``, ``|``, ``%``): quoting alone does not stop Excel or
-LibreOffice evaluating them (OWASP "CSV injection"). defusedcsv 3.0 leaves a leading tab,
-carriage return or line feed alone, which OWASP lists too, so ``_defuse`` adds those.
+Any column can be exported the same way: a ``Column`` says what to select for it and how to
+write what comes back, and ``stream_csv`` turns a query over such columns into CSV chunks.
+
+Formulas. A spreadsheet runs a cell that starts with ``=``, ``+``, ``-``, ``@``, ``|`` or ``%``
+as a formula, quoted or not (OWASP "CSV injection"). Every cell that can hold text someone
+typed (names, emails, organisations, answers, headers) goes through defusedcsv's own escaping,
+which puts a ``'`` before such a start; defusedcsv 3.0 leaves a leading tab, carriage return or
+line feed alone, which OWASP lists too, so ``defuse`` adds those. Only the first character
+matters to either, so a cell whose first character is none of these is written untouched
+without calling defusedcsv at all (a test checks this against defusedcsv over every character).
+Cells the export makes itself skip the check (``Column.defuse`` false): status words and
+yes/no, which the query writes from our own words, ISO times, which begin with a digit, and
+language codes, which come from our own list of languages.
 """
 
 from __future__ import annotations
 
+import csv
 import io
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from defusedcsv import csv
-from sqlalchemy import exists, select
+from defusedcsv.csv import _escape as defusedcsv_escape
+from sqlalchemy import ColumnElement, Select, String, case, exists, select, type_coerce
 
 from service.events.models import Event, Question
 from service.extensions import db
@@ -30,58 +40,96 @@ STATUS_NAMES = {
 }
 BATCH = 1000
 
-
-CONTROL_STARTS = ("\t", "\r", "\n")
-
-
-def _defuse(value: str) -> str:
-    """The cases defusedcsv does not cover; it does the rest when the row is written."""
-    return "'" + value if value.startswith(CONTROL_STARTS) else value
+CONTROL_STARTS = ("\t", "\r", "\n")  # OWASP's, which defusedcsv 3.0 leaves alone
+# Every first character that defusedcsv or CONTROL_STARTS act on; anything else is left as it is.
+RISKY_STARTS = frozenset("=+-@|%\t\r\n")
 
 
-def _yes_no(value: bool) -> str:
-    return "yes" if value else "no"
+def defuse(value: str | None) -> str | None:
+    """``value`` as a spreadsheet will show it rather than run it."""
+    if not value or value[0] not in RISKY_STARTS:
+        return value
+    if value.startswith(CONTROL_STARTS):
+        return "'" + value
+    return defusedcsv_escape(value)
+
+
+def defuse_all(values: Sequence[str | None]) -> list[str | None]:
+    """``defuse`` over a column's values, calling it only for those that need it."""
+    return [defuse(value) if value and value[0] in RISKY_STARTS else value for value in values]
+
+
+def stored_time(column: ColumnElement[datetime | None]) -> ColumnElement[Any]:
+    """A ``UTCDateTime`` column as the driver hands it back, for ``local_times``: SQLite's text
+    (UTC, without an offset) or PostgreSQL's aware datetime. UTCDateTime's per-value conversion
+    costs more than writing the cell."""
+    return type_coerce(column, String)
+
+
+def local_times(moments: Sequence[datetime | str | None], zone: tzinfo) -> list[str]:
+    """``stored_time``'s values in ``zone``, to the second: ``2027-04-01T13:00:00+01:00``."""
+    return [
+        (datetime.fromisoformat(moment + "+00:00") if type(moment) is str else moment)
+        .astimezone(zone)
+        .isoformat(timespec="seconds")
+        if moment is not None
+        else ""
+        for moment in moments
+    ]
 
 
 @dataclass(frozen=True)
 class Column:
+    """One column of a CSV export."""
+
     name: str  # the header, and the name organisers tick
     personal: bool  # names a person, or says something about them only they should
-    value: Callable[[Any, dict[int, str], ZoneInfo], str]  # (row, its answers, event's zone)
-    needs_answers: bool = False
+    value: ColumnElement[Any]  # what the query selects for it, once per row
+    # A batch of those values as cells, given the export's time zone; None: the values as read.
+    cells: Callable[[Sequence[Any], tzinfo], Sequence[Any]] | None = None
+    defuse: bool = True  # may start with text someone typed: escaped as the module says
 
 
-def _local(moment: datetime | None, zone: ZoneInfo) -> str:
-    return moment.astimezone(zone).isoformat(timespec="seconds") if moment else ""
+def _by_value(names: dict[RegistrationStatus, str]) -> dict[str, str]:
+    return {status.value: name for status, name in names.items()}
+
+
+def _yes_no(condition: ColumnElement[Any]) -> ColumnElement[str]:
+    return case((condition, "yes"), else_="no")
+
+
+def _time(name: str, column: ColumnElement[datetime | None]) -> Column:
+    return Column(name, False, stored_time(column), local_times, defuse=False)
+
+
+def _ours(name: str, value: ColumnElement[Any]) -> Column:
+    """A column of words or codes from our own lists, never anyone's typing."""
+    return Column(name, False, value, defuse=False)
 
 
 COLUMNS = [
-    Column("name", True, lambda row, answers, zone: row.name),
-    Column("email", True, lambda row, answers, zone: row.email),
-    Column("organisation", True, lambda row, answers, zone: row.organisation),
-    Column("status", False, lambda row, answers, zone: STATUS_NAMES[row.status]),
-    Column("registered_at", False, lambda row, answers, zone: _local(row.created_at, zone)),
-    Column("language", False, lambda row, answers, zone: row.language),
-    Column("keep_informed", False, lambda row, answers, zone: _yes_no(row.keep_informed)),
-    Column(
-        "keep_informed_at", False, lambda row, answers, zone: _local(row.keep_informed_at, zone)
-    ),
-    Column("checked_in", False, lambda row, answers, zone: _yes_no(row.checked_in_at is not None)),
-    Column("checked_in_at", False, lambda row, answers, zone: _local(row.checked_in_at, zone)),
-    Column("joined", False, lambda row, answers, zone: _yes_no(row.joined)),
-    Column("cancelled_at", False, lambda row, answers, zone: _local(row.cancelled_at, zone)),
+    Column("name", True, Registration.name),
+    Column("email", True, Registration.email),
+    Column("organisation", True, Registration.organisation),
+    _ours("status", case(_by_value(STATUS_NAMES), value=Registration.status)),
+    _time("registered_at", Registration.created_at),
+    _ours("language", Registration.language),
+    _ours("keep_informed", _yes_no(Registration.keep_informed)),
+    _time("keep_informed_at", Registration.keep_informed_at),
+    _ours("checked_in", _yes_no(Registration.checked_in_at.is_not(None))),
+    _time("checked_in_at", Registration.checked_in_at),
+    _ours("joined", _yes_no(exists().where(JoinClick.registration_id == Registration.id))),
+    _time("cancelled_at", Registration.cancelled_at),
 ]
 COLUMN_NAMES = [column.name for column in COLUMNS]
 
 
 def answer_column(question: Question) -> Column:
     """A column for one of the event's own questions, headed with its (English) label."""
-    return Column(
-        f"q{question.id}: {question.label}",
-        True,
-        lambda row, answers, zone: answers.get(question.id, ""),
-        needs_answers=True,
+    answer = select(Answer.value).where(
+        Answer.registration_id == Registration.id, Answer.question_id == question.id
     )
+    return Column(f"q{question.id}: {question.label}", True, answer.scalar_subquery())
 
 
 def columns_for(event: Event) -> list[Column]:
@@ -113,91 +161,75 @@ def export_attendees(
     via: str,
     now: datetime,
     bom: bool = False,
-    on_row: Callable[[], None] = lambda: None,
+    on_rows: Callable[[int], None] = lambda count: None,
 ) -> Iterator[str]:
-    """``stream_attendees``, recorded as an export (who, when, which event, how many rows)
-    however far it gets: a download cut short has still sent personal data."""
+    """The event's attendees in signing-up order as CSV chunks (``stream_csv``), recorded as an
+    export (who, when, which event, how many rows) however far it gets: a download cut short
+    has still sent personal data."""
     event_id, names, rows = event.id, [column.name for column in columns], 0
 
-    def count() -> None:
+    def count(written: int) -> None:
         nonlocal rows
-        rows += 1
-        on_row()
+        rows += written
+        on_rows(written)
 
+    query = attendees_query(event_id, columns)
     try:
-        yield from stream_attendees(event, columns, bom=bom, on_row=count)
+        yield from stream_csv(columns, query, zone=event.zone, bom=bom, on_rows=count)
     finally:
         record_export(organiser_id, event_id, names, rows, via, now)
 
 
-def stream_attendees(
-    event: Event,
-    columns: list[Column],
+def attendees_query(event_id: int, columns: Sequence[Column]) -> Select[Any]:
+    """The columns' values for each of the event's registrations, in signing-up order."""
+    return (
+        select(*(column.value for column in columns))
+        .select_from(Registration)
+        .where(Registration.event_id == event_id)
+        .order_by(Registration.id)
+    )
+
+
+def stream_csv(
+    columns: Sequence[Column],
+    query: Select[Any],
     *,
+    zone: tzinfo = UTC,
     bom: bool = False,
-    on_row: Callable[[], None] = lambda: None,
+    on_rows: Callable[[int], None] = lambda count: None,
 ) -> Iterator[str]:
-    """The CSV, a chunk at a time: the header, then about a thousand rows per chunk."""
+    """CSV text, a chunk at a time: the columns' names, then a line per row of ``query``, which
+    selects each column's ``value`` in order (``select(*(c.value for c in columns))``).
+
+    Rows are fetched ``BATCH`` at a time (a server-side cursor on PostgreSQL), and each batch
+    is one chunk, so memory stays flat. ``zone`` is the time zone the cells' times are shown
+    in; ``on_rows`` is told how many rows each chunk holds.
+    """
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     if bom:
         buffer.write("\ufeff")
-    writer.writerow([column.name for column in columns])
-    query = (
-        select(
-            Registration.id,
-            Registration.name,
-            Registration.email,
-            Registration.organisation,
-            Registration.status,
-            Registration.created_at,
-            Registration.language,
-            Registration.keep_informed,
-            Registration.keep_informed_at,
-            Registration.checked_in_at,
-            Registration.cancelled_at,
-            exists().where(JoinClick.registration_id == Registration.id).label("joined"),
-        )
-        .where(Registration.event_id == event.id)
-        .order_by(Registration.id)
-        .execution_options(yield_per=BATCH)
-    )
-    wants_answers = any(column.needs_answers for column in columns)
-    with db.session.execute(query) as result:  # closes the server-side cursor however it ends
-        yield from _write_batches(result, event, columns, writer, buffer, on_row, wants_answers)
-    yield buffer.getvalue()
-
-
-def _write_batches(
-    result: Any,
-    event: Event,
-    columns: list[Column],
-    writer: Any,
-    buffer: io.StringIO,
-    on_row: Callable[[], None],
-    wants_answers: bool,
-) -> Iterator[str]:
-    zone = event.zone
-    values = [column.value for column in columns]
-    none: dict[int, str] = {}
-    for batch in result.partitions(BATCH):
-        answers = _answers([row.id for row in batch]) if wants_answers else {}
-        for row in batch:
-            given = answers.get(row.id, none)
-            writer.writerow([_defuse(value(row, given, zone)) for value in values])
-            on_row()
+    writer.writerow([defuse(column.name) for column in columns])
+    steps = [
+        (index, column) for index, column in enumerate(columns) if column.cells or column.defuse
+    ]
+    statement = query.execution_options(yield_per=BATCH)
+    # Core rows (tuples) rather than the ORM's; closes the server-side cursor however it ends.
+    with db.session.connection().execute(statement) as result:
+        for rows in result.partitions(BATCH):
+            if steps:
+                by_column: list[Any] = list(zip(*rows, strict=True))  # each column's values
+                for index, column in steps:
+                    values = by_column[index]
+                    if column.cells:
+                        values = column.cells(values, zone)
+                    by_column[index] = defuse_all(values) if column.defuse else values
+                writer.writerows(zip(*by_column, strict=True))
+            else:
+                writer.writerows(rows)
+            on_rows(len(rows))
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    if buffer.tell():  # no rows: the header alone
         yield buffer.getvalue()
-        buffer.seek(0)
-        buffer.truncate()
-
-
-def _answers(registration_ids: list[int]) -> dict[int, dict[int, str]]:
-    by_registration: dict[int, dict[int, str]] = {}
-    rows = db.session.execute(
-        select(Answer.registration_id, Answer.question_id, Answer.value).where(
-            Answer.registration_id.in_(registration_ids)
-        )
-    )
-    for registration_id, question_id, value in rows:
-        by_registration.setdefault(registration_id, {})[question_id] = value
-    return by_registration

@@ -12,13 +12,15 @@ from zoneinfo import ZoneInfo
 
 import click._termui_impl
 import pytest
+from defusedcsv.csv import _escape as defusedcsv_escape
 from flask import request_finished
 from sqlalchemy import select
 
+from service.events.models import Question, QuestionKind
 from service.extensions import db
-from service.organisers.export import COLUMN_NAMES
+from service.organisers.export import COLUMN_NAMES, defuse
 from service.organisers.models import ExportRecord
-from service.registration.models import JoinClick, Registration, RegistrationStatus
+from service.registration.models import Answer, JoinClick, Registration, RegistrationStatus
 from tests.events.test_pages import text_of
 from tests.organisers.conftest import csrf_token, logged_in
 
@@ -206,6 +208,89 @@ def test_formulas_are_neutralised(app, client, organiser, event):
     ]
     for name, _organisation in written[: len(FORMULAS)]:
         assert name.startswith("'")
+
+
+def test_defuse_calls_defusedcsv_for_every_value_it_would_change():
+    """``defuse`` skips defusedcsv for values whose first character it never acts on: checked
+    here over every first character, so a defusedcsv that learns a new one fails this test."""
+    wrong = []
+    for code in range(0x10000):
+        if 0xD800 <= code <= 0xDFFF:  # surrogates are not text
+            continue
+        for tail in ("", "x", "1", "=1", "\tx"):
+            value = chr(code) + tail
+            expected = (
+                "'" + value if value.startswith(("\t", "\r", "\n")) else defusedcsv_escape(value)
+            )
+            if defuse(value) != expected:
+                wrong.append((value, defuse(value), expected))
+    assert wrong == []
+    assert defuse(None) is None and defuse("") == ""
+
+
+def add_question(app, event_id: int, label: str, kind=QuestionKind.SHORT_TEXT) -> int:
+    with app.app_context():
+        question = Question(event_id=event_id, position=1, kind=kind, label=label)
+        db.session.add(question)
+        db.session.commit()
+        return question.id
+
+
+def answer(app, registration_id: int, question_id: int, value: str) -> None:
+    with app.app_context():
+        db.session.add(
+            Answer(registration_id=registration_id, question_id=question_id, value=value)
+        )
+        db.session.commit()
+
+
+def test_answers_and_emails_are_neutralised_and_missing_answers_empty(
+    app, client, organiser, event
+):
+    union = add_question(app, event.id, "Which union?")
+    captions = add_question(app, event.id, "Captions?", QuestionKind.CHECKBOX)
+    first, second = add(app, event.id, {"email": "=1+1@example.org"}, {"email": "b@example.org"})
+    answer(app, first, union, "@SUM(A1)")
+    answer(app, second, captions, "yes")
+    logged_in(client, organiser)
+    columns = ["email", f"q{union}: Which union?", f"q{captions}: Captions?"]
+    header, *rows = read_csv(export(client, columns=columns).get_data())
+    assert header == columns
+    assert rows == [["'=1+1@example.org", "'@SUM(A1)", ""], ["b@example.org", "", "yes"]]
+
+
+def test_the_whole_file_byte_for_byte(app, client, organiser, event, attendees):
+    """Every byte of one export: a faster export must write the same file. Times are cut (not
+    rounded) to the second, in the event's zone."""
+    union = add_question(app, event.id, "=Union, if any")
+    [late] = add(
+        app,
+        event.id,
+        {
+            "name": "\tTab",
+            "email": "late@example.org",
+            "organisation": 'Say "hi"',
+            "created_at": SUMMER + timedelta(microseconds=999_999),
+            "checked_in_at": WINTER + timedelta(seconds=59, microseconds=500_000),
+        },
+    )
+    answer(app, attendees[0], union, "-1+2")
+    answer(app, late, union, "Unite\nthe union")
+    logged_in(client, organiser)
+    assert export(
+        client, bom=True, columns=[*COLUMN_NAMES, f"q{union}: =Union, if any"]
+    ).get_data() == (
+        BOM
+        + b"name,email,organisation,status,registered_at,language,keep_informed,keep_informed_at,"
+        b'checked_in,checked_in_at,joined,cancelled_at,"q%d: =Union, if any"\r\n'
+        b"Ana Flores,ana@example.org,Unite,registered,2027-01-15T12:00:00+00:00,en,yes,"
+        b"2027-01-15T12:00:00+00:00,yes,2027-04-01T15:00:00+01:00,yes,,'-1+2\r\n"
+        b"Luis Arce,luis@example.org,,waiting,2027-04-01T13:00:00+01:00,en,no,,no,,no,,\r\n"
+        b"Eva Copa,eva@example.org,,cancelled,2027-04-01T13:00:00+01:00,es,no,,no,,no,"
+        b"2027-04-02T13:00:00+01:00,\r\n"
+        b'\'\tTab,late@example.org,"Say ""hi""",registered,2027-04-01T13:00:00+01:00,en,no,,yes,'
+        b'2027-01-15T12:00:59+00:00,no,,"Unite\nthe union"\r\n' % union
+    )
 
 
 def test_unicode_round_trips(app, client, organiser, event):
