@@ -8,6 +8,7 @@ Header values made from people's input pass through ``single_line`` first.
 
 from __future__ import annotations
 
+import functools
 from email.header import Header
 from email.message import Message
 from email.mime.multipart import MIMEMultipart
@@ -30,7 +31,12 @@ def single_line(value: str) -> str:
 
 
 def sender_domain() -> str:
-    _name, address = parseaddr(current_app.config["MAIL_DEFAULT_SENDER"])
+    return _domain_of(current_app.config["MAIL_DEFAULT_SENDER"])
+
+
+@functools.lru_cache(maxsize=8)
+def _domain_of(sender: str) -> str:
+    _name, address = parseaddr(sender)
     return address.rpartition("@")[2] or "localhost"
 
 

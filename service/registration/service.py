@@ -17,6 +17,7 @@ from typing import Any, Protocol
 from flask import current_app
 from flask_babel import get_locale
 from sqlalchemy import ColumnElement, bindparam, delete, func, insert, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import OperationalError
 
 from service.db import begin_writing
@@ -154,13 +155,12 @@ def register(
     Everything that needs no lock is prepared before taking it, and the locked part is a few
     prepared Core statements (no ORM objects), so other workers wait as little as possible.
     """
+    email = normalise_email(attendee.email)
     values = {
-        "event_id": None,
-        "email": normalise_email(attendee.email),
+        "email": email,
         "name": attendee.name,
         "organisation": attendee.organisation,
         "language": language,
-        "status": RegistrationStatus.CONFIRMED,
         "keep_informed": attendee.keep_informed,
         "keep_informed_at": now if attendee.keep_informed else None,
         "link_secret": new_link_secret(),
@@ -172,22 +172,35 @@ def register(
         event = connection.execute(_LOCK_PUBLIC_EVENT, {"slug": slug}).one_or_none()
         if event is None:
             raise RegistrationClosed(RegistrationState.UNAVAILABLE)
-        values["event_id"] = event.id
-        existing = connection.execute(
-            _REGISTRANT, {"event_id": event.id, "email": values["email"]}
-        ).one_or_none()
-        if existing is not None and existing.status is not RegistrationStatus.CANCELLED:
-            _queue_confirmation(existing, now, resend=True)
-            db.session.commit()
-            return existing.id
         now_available = availability(event, now)
-        if not now_available.takes_registrations:
-            raise RegistrationClosed(now_available.state)
-        if now_available.state is not RegistrationState.OPEN:
-            values["status"] = RegistrationStatus.WAITING
-        if existing is not None:  # cancelled: registering again joins the back of the queue
+        values["event_id"] = event.id
+        values["status"] = (
+            RegistrationStatus.CONFIRMED
+            if now_available.state is RegistrationState.OPEN
+            else RegistrationStatus.WAITING
+        )
+        # A new address (the usual case) is one statement: the insert gives way to a row the
+        # address has already, which is then read.
+        registration = (
+            connection.execute(
+                _INSERT_NEW_REGISTRATION[connection.dialect.name], values
+            ).one_or_none()
+            if now_available.takes_registrations
+            else None
+        )
+        if registration is None:
+            existing = connection.execute(
+                _REGISTRANT, {"event_id": event.id, "email": email}
+            ).one_or_none()
+            if existing is not None and existing.status is not RegistrationStatus.CANCELLED:
+                _queue_confirmation(existing, now, resend=True)
+                db.session.commit()
+                return existing.id
+            if existing is None or not now_available.takes_registrations:
+                raise RegistrationClosed(now_available.state)
+            # Cancelled: registering again joins the back of the queue.
             connection.execute(_DELETE_REGISTRATION, {"id": existing.id})
-        registration = connection.execute(_INSERT_REGISTRATION, values).one()
+            registration = connection.execute(_INSERT_REGISTRATION, values).one()
         if answers:
             connection.execute(
                 _INSERT_ANSWER,
@@ -247,6 +260,12 @@ _REGISTRANT = select(*_REGISTRANT_COLUMNS).where(
     _REGISTRATIONS.c.email == bindparam("email"),
 )
 _INSERT_REGISTRATION = insert(_REGISTRATIONS).returning(*_REGISTRANT_COLUMNS)
+_INSERT_NEW_REGISTRATION = {
+    name: insert(_REGISTRATIONS)
+    .on_conflict_do_nothing(index_elements=["event_id", "email"])
+    .returning(*_REGISTRANT_COLUMNS)
+    for name, insert in (("postgresql", postgresql.insert), ("sqlite", sqlite.insert))
+}
 _DELETE_REGISTRATION = delete(_REGISTRATIONS).where(_REGISTRATIONS.c.id == bindparam("id"))
 _INSERT_ANSWER = insert(Answer.__table__)
 

@@ -287,3 +287,58 @@ def test_fresh_copies_at_most_once_per_few_minutes(app, event):
     # The confirmation, a copy at once, then none until five minutes after that copy.
     assert len(keys) == 4
     assert keys[1:] == [(first + timedelta(minutes=m)).isoformat() for m in (1, 6, 12)]
+
+
+def test_registering_again_after_cancelling_joins_the_back_of_the_queue(app, smtp, event):
+    from service.mail.models import OutboxMessage
+    from service.registration.service import Attendee, cancel_registration, register
+
+    now = datetime(2031, 1, 5, 12, 0, tzinfo=UTC)
+    with app.app_context():
+        first = register("solidarity-meeting", Attendee("Ana", "ana@example.org"), "en", now)
+        register("solidarity-meeting", Attendee("Bea", "bea@example.org"), "en", now)
+        register("solidarity-meeting", Attendee("Cy", "cy@example.org"), "en", now)
+        cancel_registration(first, now)  # Cy takes Ana's place
+        again = register(
+            "solidarity-meeting", Attendee("Ana", "ANA@example.org"), "es", now + timedelta(hours=1)
+        )
+        keys = list(db.session.scalars(select(OutboxMessage.dedupe_key)))
+    assert again > first
+    rows = [(r.id, r.email, r.status, r.language) for r in registrations(app)]
+    assert rows[-1] == (again, "ana@example.org", RegistrationStatus.WAITING, "es")
+    assert [r.email for r in registrations(app)].count("ana@example.org") == 1
+    assert f"waiting_list:{again}:{(now + timedelta(hours=1)).isoformat()}" in keys
+
+
+def test_a_repeat_once_registration_has_closed_gets_its_copy(app, smtp, make_event):
+    from service.mail.models import OutboxMessage
+    from service.registration.service import (
+        Attendee,
+        RegistrationClosed,
+        RegistrationState,
+        register,
+    )
+
+    make_event(
+        starts_at=FUTURE.isoformat(),
+        ends_at=(FUTURE + timedelta(hours=2)).isoformat(),
+        capacity=1,
+        waiting_list=False,
+    )
+    now = datetime(2031, 1, 5, 12, 0, tzinfo=UTC)
+    with app.app_context():
+        first = register("solidarity-meeting", Attendee("Ana", "ana@example.org"), "en", now)
+        # Full now: the same address gets its registration and a fresh copy, a new one nothing.
+        later = now + timedelta(hours=1)
+        assert register("solidarity-meeting", Attendee("A", "Ana@example.org"), "en", later) == (
+            first
+        )
+        with pytest.raises(RegistrationClosed) as closed:
+            register("solidarity-meeting", Attendee("Bea", "bea@example.org"), "en", later)
+        keys = sorted(db.session.scalars(select(OutboxMessage.dedupe_key)))
+    assert closed.value.state is RegistrationState.FULL
+    assert keys == [
+        f"confirmation:{first}:{now.isoformat()}",
+        f"confirmation:{first}:{now.isoformat()}:again:{later.isoformat()}",
+    ]
+    assert [r.email for r in registrations(app)] == ["ana@example.org"]
