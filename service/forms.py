@@ -33,10 +33,15 @@ class PrintableText:
 
     def __call__(self, form: BaseForm, field: Field) -> None:
         value = field.data
-        if isinstance(value, str) and any(
-            unicodedata.category(character) in ("Cc", "Cf", "Cs", "Co", "Cn")
-            and character not in self.allowed
-            for character in value
+        # Every character refused here is also one str.isprintable() refuses: a quick pass.
+        if (
+            isinstance(value, str)
+            and not value.isprintable()
+            and any(
+                unicodedata.category(character) in ("Cc", "Cf", "Cs", "Co", "Cn")
+                and character not in self.allowed
+                for character in value
+            )
         ):
             raise ValidationError(
                 _l("Please remove the invisible control characters from this field.")
