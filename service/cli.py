@@ -1,4 +1,4 @@
-"""Command groups: ``flask events …``, ``flask demo …``."""
+"""Command groups: ``flask events …``, ``flask demo …``, ``flask statements …`` and the rest."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from service.mail.cli import mail_cli
 from service.organisers.cli import organisers_cli, retention_cli
 from service.reminders.cli import reminders_cli
 from service.scheduler.cli import scheduler_cli
+from service.signatories.cli import statements_cli
 
 demo_cli = AppGroup("demo", help="Demo content for a first look at Convoca.")
 
@@ -33,3 +34,4 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(retention_cli)
     app.cli.add_command(reminders_cli)
     app.cli.add_command(scheduler_cli)
+    app.cli.add_command(statements_cli)

@@ -191,12 +191,22 @@ def set_checked_in(registration_id: int, event_id: int, checked_in: bool, now: d
 
 
 def record_export(
-    organiser_id: int | None, event_id: int, columns: list[str], rows: int, via: str, now: datetime
+    organiser_id: int | None,
+    event_id: int | None,
+    columns: list[str],
+    rows: int,
+    via: str,
+    now: datetime,
+    *,
+    statement_id: int | None = None,
 ) -> None:
+    """Record an export of an event's attendees, or (``statement_id``) of a statement's
+    signatures."""
     db.session.add(
         ExportRecord(
             organiser_id=organiser_id,
             event_id=event_id,
+            statement_id=statement_id,
             columns=columns,
             rows=rows,
             via=via,

@@ -6,15 +6,27 @@ behind the same login and are walked by the same access test.
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import login_required
+from flask_login import current_user, login_required
 from werkzeug.wrappers import Response as BaseResponse
+from wtforms.fields.choices import SelectChoice
 
 from service.db import utc_now
 from service.events.views import MAX_PAGE
+from service.organisers.forms import ExportForm
 from service.organisers.views import bp
+from service.signatories import export as signature_export
 from service.signatories import service
 from service.signatories.forms import SignatureForm, StatementForm
 from service.signatories.models import SignatureStatus, Statement, StatementStatus
@@ -100,6 +112,37 @@ def signatures(slug: str) -> str:
         search=search,
         shown=shown,
         filters=SIGNATURE_FILTER_LABELS,
+        export_form=ExportForm(),
+        columns=signature_export.COLUMNS,
+    )
+
+
+@bp.post("/statements/<slug>/export.csv")
+@login_required
+def export_signatures(slug: str) -> BaseResponse:
+    statement = _statement_or_404(slug)
+    form = ExportForm()
+    form.columns.choices = [SelectChoice(name, name) for name in signature_export.COLUMN_NAMES]
+    if not form.validate():
+        flash(_("Tick at least one column to export."), "error")
+        return redirect(url_for(".signatures", slug=slug))
+    now = utc_now()
+    chunks = signature_export.export_signatures(
+        statement,
+        signature_export.choose_columns(form.columns.data),
+        organiser_id=current_user.id,
+        via="web",
+        now=now,
+        bom=form.bom.data,
+    )
+    filename = signature_export.export_filename(statement, now)
+    return Response(
+        stream_with_context(chunks),
+        mimetype="text/csv",
+        headers={
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "Cache-Control": "no-store",
+        },
     )
 
 

@@ -43,6 +43,7 @@ from service.organisers.forms import (
 )
 from service.registration import service as registration
 from service.reminders import service as reminders
+from service.signatories import service as signatories
 from service.text import render_markdown
 
 bp = Blueprint("organisers", __name__, url_prefix="/organisers")
@@ -106,8 +107,13 @@ def change_password() -> str | BaseResponse:
 def dashboard() -> str:
     now = utc_now()
     listed = service.events_for_organisers(now)
+    statements = signatories.list_statements()
     return render_template(
         "organisers/dashboard.html",
+        statements=statements,
+        statement_counts={
+            statement.id: signatories.signature_counts(statement.id) for statement in statements
+        },
         events=listed,
         counts={event.id: service.attendee_counts(event.id) for event in listed},
         charts={

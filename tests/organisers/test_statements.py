@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import timedelta
 
 from service.db import utc_now
 from service.extensions import db
 from service.mail.models import OutboxMessage
+from service.organisers.models import ExportRecord
 from service.signatories import service
 from service.signatories.models import Signature, SignatureStatus, Statement
 from tests.events.test_pages import text_of
@@ -191,3 +194,64 @@ def test_the_kept_counts_always_equal_a_fresh_count(app, client, organiser, make
             assert kept_counts() == fresh_counts()
             seen.append(kept_counts())
         assert seen[-1] == (3, 2)  # Person 0 and Paper listed; Person 3 counted only
+
+
+def test_signatures_export_is_safe_to_open_and_recorded(
+    app, client, organiser, statement, add_signatories, runner
+):
+    with app.app_context():
+        for number, (name, town) in enumerate(
+            [
+                ('=HYPERLINK("http://evil.example","click")', "+44 20"),
+                ("Añez Choquehuanca ✊🏽", "\tTab Town"),
+                ("@SUM(A1)", "\rReturn"),
+                ("-2+3", "La Paz"),
+            ]
+        ):
+            signer = service.Signer(name, f"s{number}@example.org", town=town, show_name=True)
+            service.add_confirmed_signature(statement.id, signer, "es", utc_now())
+    logged_in(client, organiser)
+    page = f"/organisers/statements/{statement.slug}/signatures"
+    response = client.post(
+        f"/organisers/statements/{statement.slug}/export.csv",
+        data={
+            "csrf_token": csrf_token(client, page),
+            "columns": ["name", "email", "town", "status"],
+        },
+    )
+    assert response.status_code == 200
+    assert response.mimetype == "text/csv"
+    assert "solidarity-with-bolivia-signatures-" in response.headers["Content-Disposition"]
+    rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
+    assert list(rows[0]) == ["name", "email", "town", "status"]
+    assert [row["name"] for row in rows] == [
+        '\'=HYPERLINK("http://evil.example","click")',
+        "Añez Choquehuanca ✊🏽",
+        "'@SUM(A1)",
+        "'-2+3",
+    ]
+    assert [row["town"] for row in rows] == ["'+44 20", "'\tTab Town", "'\rReturn", "La Paz"]
+    assert {row["status"] for row in rows} == {"approved"}
+    dashboard = text_of(client.get("/organisers/"))
+    assert "signatures of Solidarity with Bolivia, 4 rows, rosa@example.org" in dashboard
+
+    result = runner.invoke(args=["statements", "export", statement.slug, "--columns", "name"])
+    assert result.exit_code == 0, result.output
+    assert "Añez Choquehuanca ✊🏽" in result.output
+    with app.app_context():
+        records = db.session.query(ExportRecord).order_by(ExportRecord.id).all()
+        assert [(r.via, r.rows, r.statement_id, r.event_id) for r in records] == [
+            ("web", 4, statement.id, None),
+            ("cli", 4, statement.id, None),
+        ]
+
+
+def test_the_signatures_export_needs_a_column(app, client, organiser, statement):
+    logged_in(client, organiser)
+    page = f"/organisers/statements/{statement.slug}/signatures"
+    response = client.post(
+        f"/organisers/statements/{statement.slug}/export.csv",
+        data={"csrf_token": csrf_token(client, page)},
+    )
+    assert response.status_code == 302
+    assert "Tick at least one column to export." in text_of(client.get(response.location))

@@ -1,0 +1,63 @@
+"""``flask statements list|export|purge-unconfirmed``."""
+
+from __future__ import annotations
+
+import sys
+from typing import IO
+
+import click
+from flask.cli import AppGroup
+
+from service.db import utc_now
+from service.signatories import export, service
+
+statements_cli = AppGroup("statements", help="Solidarity statements and their signatures.")
+
+
+@statements_cli.command("list")
+def list_command() -> None:
+    """Every statement, with its counts."""
+    for statement in service.list_statements():
+        counts = service.signature_counts(statement.id)
+        click.echo(
+            f"{statement.slug}\t{statement.status.value}\t{counts['approved']} counted\t"
+            f"{counts['awaiting_approval']} awaiting approval\t{counts['unconfirmed']} unconfirmed"
+        )
+
+
+@statements_cli.command("export")
+@click.argument("slug")
+@click.option("-o", "--output", type=click.File("wb", lazy=True), default="-")
+@click.option("--columns", help=f"Comma-separated, from: {', '.join(export.COLUMN_NAMES)}")
+@click.option("--bom", is_flag=True, help="Start with a byte-order mark, for Excel.")
+def export_command(slug: str, output: IO[bytes], columns: str | None, bom: bool) -> None:
+    """Write the signatures of statement SLUG as CSV, with a progress bar on stderr."""
+    statement = service.get_statement(slug)
+    if statement is None:
+        raise click.ClickException(f"no statement with slug {slug!r}")
+    try:
+        chosen = export.choose_columns(columns.split(",") if columns else None)
+    except ValueError as error:
+        raise click.ClickException(str(error)) from None
+    rows = 0
+    total = sum(service.signature_counts(statement.id)[s.value] for s in service.SignatureStatus)
+    with click.progressbar(length=total, label=f"exporting {slug}", file=sys.stderr) as progress:
+
+        def count(written: int) -> None:
+            nonlocal rows
+            rows += written
+            progress.update(written)
+
+        chunks = export.export_signatures(
+            statement, chosen, organiser_id=None, via="cli", now=utc_now(), bom=bom, on_rows=count
+        )
+        for chunk in chunks:
+            output.write(chunk.encode("utf-8"))
+    click.echo(f"exported {rows} row(s)", err=True)
+
+
+@statements_cli.command("purge-unconfirmed")
+def purge_command() -> None:
+    """Delete signatures never confirmed within UNCONFIRMED_SIGNATURE_DAYS (the nightly job
+    does it too)."""
+    click.echo(f"deleted {service.purge_unconfirmed(utc_now())} unconfirmed signature(s)")
