@@ -11,6 +11,7 @@ from flask.cli import AppGroup
 from service.db import utc_now
 from service.events import service as events
 from service.organisers import export, retention, service
+from service.signatories.service import purge_unconfirmed
 
 organisers_cli = AppGroup("organisers", help="Organiser accounts.")
 
@@ -91,9 +92,13 @@ retention_cli = AppGroup("retention", help="Removing attendees' personal data af
 
 @retention_cli.command("apply")
 def apply_retention_command() -> None:
-    """Remove the personal data of every event whose retention period has passed."""
+    """Remove the personal data of every event whose retention period has passed, and
+    signatures never confirmed (what the nightly job does)."""
     done = retention.apply_retention(utc_now())
     for event in done:
         click.echo(f"removed attendees' personal data of {event.slug}")
-    if not done:
+    purged = purge_unconfirmed(utc_now())
+    if purged:
+        click.echo(f"deleted {purged} signature(s) never confirmed")
+    if not done and not purged:
         click.echo("nothing to remove")

@@ -243,3 +243,24 @@ def test_signing_in_spanish_is_answered_in_spanish(app, client, smtp, statement)
 
 def test_the_csv_of_signatures_is_not_public(client, statement):
     assert client.get(f"{PATH}.csv").status_code == 404
+
+
+class TestRateLimit:
+    @pytest.fixture
+    def app_config(self, smtp):
+        from tests.mail.fixtures import smtp_config
+
+        return {
+            **smtp_config(smtp),
+            "RATELIMIT_ENABLED": True,
+            "SIGNATURE_RATE_LIMIT": "2 per minute",
+        }
+
+    def test_too_many_signatures_get_a_friendly_429(self, app, client, statement):
+        for number in range(2):
+            assert sign(client, email=f"p{number}@example.org").status_code == 302
+        response = sign(client, email="p3@example.org")
+        assert response.status_code == 429
+        assert "Please wait a minute and try again." in text_of(response)
+        assert client.get(PATH).status_code == 200  # reading is fine
+        assert len(signatures(app)) == 2
