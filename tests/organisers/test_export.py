@@ -416,6 +416,14 @@ def test_only_this_events_attendees(app, client, organiser, event, attendees, ma
     assert "Someone Else" not in body
 
 
+def test_an_event_nobody_registered_for_exports_its_header(app, client, organiser, event):
+    logged_in(client, organiser)
+    assert export(client, columns=["name", "email"], bom=True).get_data() == (
+        BOM + b"name,email\r\n"
+    )
+    assert records(app)[0].rows == 0
+
+
 # --- flask events export -----------------------------------------------------------------------
 
 
