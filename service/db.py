@@ -162,35 +162,44 @@ def begin_writing(
     if isinstance(session, scoped_session):
         session = session()
     if session.in_transaction():
-        if _only_read_sqlite(session):
-            # Keep the connection: COMMIT the reads and BEGIN IMMEDIATE on it, rather than hand
-            # it back to the pool (rollback on return, a ping on the next checkout) to get it
-            # again. Nothing loaded can go stale: the session holds no objects.
-            sqlite_connection = session.connection().connection.driver_connection
-            sqlite_connection.execute("COMMIT")
-            _begin_immediate(
-                sqlite_connection,
-                DEFAULT_LOCK_WAIT_MS / 1000 if wait_seconds is None else wait_seconds,
-            )
+        if _only_read(session):
+            # Keep the connection: commit the reads on it and go on in a new transaction,
+            # rather than hand it back to the pool (a rollback on return, a ping on the next
+            # checkout) to get it again. Nothing loaded can go stale: the session holds no
+            # objects, and SQLAlchemy's transaction simply ends with the new one.
+            connection = session.connection()
+            driver_connection = connection.connection.driver_connection
+            if connection.dialect.name == "sqlite":
+                driver_connection.execute("COMMIT")
+                _begin_immediate(
+                    driver_connection,
+                    DEFAULT_LOCK_WAIT_MS / 1000 if wait_seconds is None else wait_seconds,
+                )
+                return
+            driver_connection.commit()  # psycopg begins the next transaction by itself
+            _set_lock_timeout(connection, wait_seconds)
             return
         session.commit()
     options: dict[str, Any] = {SQLITE_BEGIN_OPTION: "IMMEDIATE"}
     if wait_seconds is not None:
         options[LOCK_WAIT_OPTION] = int(wait_seconds * 1000)
-    connection = session.connection(execution_options=options)
+    _set_lock_timeout(session.connection(execution_options=options), wait_seconds)
+
+
+def _set_lock_timeout(connection: Connection, wait_seconds: float | None) -> None:
     if wait_seconds is not None and connection.dialect.name == "postgresql":
         connection.exec_driver_sql(f"SET LOCAL lock_timeout = '{int(wait_seconds * 1000)}ms'")
 
 
-def _only_read_sqlite(session: Session) -> bool:
-    """Whether the session's open transaction is its own on a SQLite engine (not a test's
-    outer transaction or a savepoint) and has only read rows it does not hold (Core
+def _only_read(session: Session) -> bool:
+    """Whether the session's open transaction is its own (not a test's outer transaction or
+    a savepoint), on SQLite or PostgreSQL, and has only read rows it does not hold (Core
     queries): nothing to flush, nothing to expire."""
     bind = session.get_bind()
     transaction = session.get_transaction()
     return (
         isinstance(bind, Engine)
-        and bind.dialect.name == "sqlite"
+        and bind.dialect.name in ("sqlite", "postgresql")
         and transaction is not None
         and not transaction.nested
         and not (session.new or session.dirty or session.deleted or session.identity_map)
