@@ -26,7 +26,17 @@ from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 from defusedcsv.csv import _escape as defusedcsv_escape
-from sqlalchemy import ColumnElement, Select, String, case, exists, select, type_coerce
+from sqlalchemy import (
+    ColumnElement,
+    FromClause,
+    Select,
+    String,
+    and_,
+    case,
+    exists,
+    select,
+    type_coerce,
+)
 
 from service.events.models import Event, Question
 from service.extensions import db
@@ -39,6 +49,7 @@ STATUS_NAMES = {
     RegistrationStatus.CANCELLED: "cancelled",
 }
 BATCH = 1000
+JOINED_ANSWERS = 50  # SQLite joins at most 64 tables: answers to later questions by subquery
 
 CONTROL_STARTS = ("\t", "\r", "\n")  # OWASP's, which defusedcsv 3.0 leaves alone
 # Every first character that defusedcsv or CONTROL_STARTS act on; anything else is left as it is.
@@ -88,6 +99,8 @@ class Column:
     # A batch of those values as cells, given the export's time zone; None: the values as read.
     cells: Callable[[Sequence[Any], tzinfo], Sequence[Any]] | None = None
     defuse: bool = True  # may start with text someone typed: escaped as the module says
+    # Tables ``value`` reads beside the query's own, each LEFT OUTER JOINed on its condition.
+    joins: tuple[tuple[FromClause, ColumnElement[bool]], ...] = ()
 
 
 def _by_value(names: dict[RegistrationStatus, str]) -> dict[str, str]:
@@ -124,17 +137,26 @@ COLUMNS = [
 COLUMN_NAMES = [column.name for column in COLUMNS]
 
 
-def answer_column(question: Question) -> Column:
-    """A column for one of the event's own questions, headed with its (English) label."""
-    answer = select(Answer.value).where(
-        Answer.registration_id == Registration.id, Answer.question_id == question.id
-    )
-    return Column(f"q{question.id}: {question.label}", True, answer.scalar_subquery())
+def answer_column(question: Question, *, joined: bool = True) -> Column:
+    """A column for one of the event's own questions, headed with its (English) label. The
+    answers come by a join (cheaper), or by a subquery per row when ``joined`` is false."""
+    name = f"q{question.id}: {question.label}"
+    answers = Answer.__table__.alias(f"answers_{question.id}")
+    given = and_(answers.c.registration_id == Registration.id, answers.c.question_id == question.id)
+    if joined:
+        return Column(name, True, answers.c.value, joins=((answers, given),))
+    return Column(name, True, select(answers.c.value).where(given).scalar_subquery())
 
 
 def columns_for(event: Event) -> list[Column]:
     """Every column an export of this event can have: the standard ones, then its questions."""
-    return [*COLUMNS, *(answer_column(question) for question in event.questions)]
+    return [
+        *COLUMNS,
+        *(
+            answer_column(question, joined=number < JOINED_ANSWERS)
+            for number, question in enumerate(event.questions)
+        ),
+    ]
 
 
 def choose_columns(event: Event, names: list[str] | None) -> list[Column]:
@@ -182,12 +204,11 @@ def export_attendees(
 
 def attendees_query(event_id: int, columns: Sequence[Column]) -> Select[Any]:
     """The columns' values for each of the event's registrations, in signing-up order."""
-    return (
-        select(*(column.value for column in columns))
-        .select_from(Registration)
-        .where(Registration.event_id == event_id)
-        .order_by(Registration.id)
-    )
+    query = select(*(column.value for column in columns)).select_from(Registration)
+    for column in columns:
+        for table, condition in column.joins:
+            query = query.outerjoin(table, condition)
+    return query.where(Registration.event_id == event_id).order_by(Registration.id)
 
 
 def stream_csv(
