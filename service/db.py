@@ -58,6 +58,18 @@ class Base(DeclarativeBase):
     )
 
 
+class Localised:
+    """A model whose texts may have a Spanish version in a ``<field>_es`` column."""
+
+    def localised(self, field: str, language: str) -> str:
+        """The Spanish text where given and asked for, else the English one."""
+        if language == "es":
+            translated = getattr(self, f"{field}_es")
+            if translated:
+                return translated
+        return getattr(self, field)
+
+
 def enum_column(enum_class: type[enum.Enum], *, constraint: bool = True) -> Enum:
     """Store enum values (not names) as strings, portable across databases.
 

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from service.db import Base, Str200, Str500, enum_column, utc_now
+from service.db import Base, Localised, Str200, Str500, enum_column, utc_now
 
 DEFAULT_ATTENDEE_REMINDERS = (24 * 60, 60)  # a day and an hour before
 DEFAULT_SPEAKER_REMINDERS = (48 * 60, 120)  # two days and two hours before
@@ -33,7 +33,7 @@ class PersonRole(enum.StrEnum):
     CHAIR = "chair"
 
 
-class Event(Base):
+class Event(Localised, Base):
     __tablename__ = "events"
     __table_args__ = (CheckConstraint("ends_at > starts_at", name="ends_after_start"),)
 
@@ -124,14 +124,6 @@ class Event(Base):
     @property
     def chairs(self) -> list[EventPerson]:
         return [person for person in self.people if person.role is PersonRole.CHAIR]
-
-    def localised(self, field: str, language: str) -> str:
-        """The Spanish text where given and asked for, else the English one."""
-        if language == "es":
-            translated = getattr(self, f"{field}_es")
-            if translated:
-                return translated
-        return getattr(self, field)
 
 
 class EventPerson(Base):

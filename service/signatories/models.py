@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from service.db import Base, Str200, enum_column, utc_now
+from service.db import Base, Localised, Str200, enum_column, utc_now
 from service.registration.models import new_link_secret
 
 
@@ -17,7 +17,7 @@ class StatementStatus(enum.StrEnum):
     PUBLISHED = "published"
 
 
-class Statement(Base):
+class Statement(Localised, Base):
     __tablename__ = "statements"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -45,14 +45,6 @@ class Statement(Base):
     @property
     def is_published(self) -> bool:
         return self.status is StatementStatus.PUBLISHED
-
-    def localised(self, field: str, language: str) -> str:
-        """The Spanish text where given and asked for, else the English one."""
-        if language == "es":
-            translated = getattr(self, f"{field}_es")
-            if translated:
-                return translated
-        return getattr(self, field)
 
 
 class SignatureStatus(enum.StrEnum):
