@@ -20,6 +20,7 @@ from service.events.models import QuestionKind
 from service.forms import Form
 from service.organisers.export import COLUMNS
 from service.organisers.service import MIN_PASSWORD_LENGTH
+from service.registration.forms import ValidEmail
 
 
 class LoginForm(Form):
@@ -58,6 +59,31 @@ class PasswordForm(Form):
         validators=[InputRequired(), EqualTo("new", message=_l("The two new passwords differ."))],
         render_kw={"autocomplete": "new-password"},
     )
+
+
+class AccountForm(Form):
+    """An admin adds an organiser, with a first password to hand over in person."""
+
+    email = EmailField(
+        _l("Email"),
+        validators=[InputRequired(), Length(max=254), ValidEmail()],
+        render_kw={"autocomplete": "off"},
+    )
+    name = StringField(_l("Name (optional)"), validators=[Length(max=200)])
+    password = PasswordField(
+        _l("First password"),
+        validators=[
+            InputRequired(),
+            Length(
+                min=MIN_PASSWORD_LENGTH,
+                max=1000,
+                message=_l("Use at least %(min)d characters.", min=MIN_PASSWORD_LENGTH),
+            ),
+        ],
+        render_kw={"autocomplete": "new-password"},
+        description=_l("Give it to them in person; they can change it under Password."),
+    )
+    admin = BooleanField(_l("Admin (may manage organisers' accounts)"))
 
 
 class MultiCheckboxField(SelectMultipleField):

@@ -84,10 +84,35 @@ def disable_organiser(email: str) -> Organiser:
     organiser = find_organiser(email)
     if organiser is None:
         raise AccountError(f"no organiser with the address {normalise_email(email)}")
-    organiser.active = False
-    organiser.session_key = new_session_key()  # logged out everywhere at once
-    db.session.commit()
+    set_active(organiser, False)
     return organiser
+
+
+class LastAdmin(AccountError):
+    """The change would leave no active admin to manage accounts."""
+
+
+def set_active(organiser: Organiser, active: bool) -> None:
+    """Enable or disable an account; disabling ends its sessions everywhere at once. The last
+    active admin cannot be disabled (nobody could manage accounts from the web after)."""
+    if not active and organiser.is_admin and organiser.active:
+        other_admins = db.session.scalar(
+            select(func.count()).where(
+                Organiser.is_admin.is_(True),
+                Organiser.active.is_(True),
+                Organiser.id != organiser.id,
+            )
+        )
+        if not other_admins:
+            raise LastAdmin(f"{organiser.email} is the last active admin")
+    organiser.active = active
+    if not active:
+        organiser.session_key = new_session_key()
+    db.session.commit()
+
+
+def get_organiser(organiser_id: int) -> Organiser | None:
+    return db.session.get(Organiser, organiser_id)
 
 
 def find_organiser(email: str) -> Organiser | None:

@@ -35,6 +35,7 @@ from service.mail import service as mail
 from service.organisers import export, messages, retention, service
 from service.organisers.event_form import EventForm, format_offsets
 from service.organisers.forms import (
+    AccountForm,
     ExportForm,
     LoginForm,
     MessageForm,
@@ -379,10 +380,53 @@ def remove_question(slug: str, question_id: int) -> BaseResponse:
     return redirect(url_for(".questions", slug=slug))
 
 
-@bp.get("/accounts")
+@bp.route("/accounts", methods=["GET", "POST"])
 @admin_required
-def accounts() -> str:
-    return render_template("organisers/accounts.html", organisers=service.list_organisers())
+def accounts() -> str | BaseResponse | tuple[str, int]:
+    form = AccountForm()
+    if form.validate_on_submit():
+        try:
+            created = service.create_organiser(
+                form.email.data, form.password.data, name=form.name.data, admin=form.admin.data
+            )
+        except service.AccountError:  # the length is checked by the form: the address is taken
+            form.email.errors.append(_("An organiser with this address exists already."))
+        else:
+            flash(_("Account created for %(email)s.", email=created.email), "ok")
+            return redirect(url_for(".accounts"))
+    return render_template(
+        "organisers/accounts.html", organisers=service.list_organisers(), form=form
+    ), (400 if form.errors else 200)
+
+
+@bp.post("/accounts/<int:organiser_id>/active")
+@admin_required
+def set_account_active(organiser_id: int) -> BaseResponse:
+    organiser = service.get_organiser(organiser_id)
+    if organiser is None:
+        abort(404)
+    active = request.form.get("active") == "1"
+    if not active and organiser.id == current_user.id:
+        flash(_("You cannot disable your own account."), "error")
+        return redirect(url_for(".accounts"))
+    try:
+        service.set_active(organiser, active)
+    except service.LastAdmin:
+        flash(
+            _(
+                "%(email)s is the last active admin: make someone else admin first.",
+                email=organiser.email,
+            ),
+            "error",
+        )
+        return redirect(url_for(".accounts"))
+    flash(
+        _("Enabled %(email)s.", email=organiser.email)
+        if active
+        else _("Disabled %(email)s: logged out everywhere.", email=organiser.email),
+        "ok",
+    )
+    return redirect(url_for(".accounts"))
 
 
 def _event_or_404(slug: str) -> Event:

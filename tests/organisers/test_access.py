@@ -16,13 +16,14 @@ from service.db import utc_now
 from service.events.models import Question, QuestionKind
 from service.extensions import db
 from service.mail.models import MessageKind, MessageStatus, OutboxMessage
+from service.organisers import service
 from service.organisers.models import ExportRecord
 from service.signatories import service as signatories
 from tests.conftest import base_config
 from tests.organisers.conftest import logged_in, snapshot
 from tests.registration.fixtures import csrf_token
 
-ADMIN_ONLY = {"organisers.accounts"}
+ADMIN_ONLY = {"organisers.accounts", "organisers.set_account_active"}
 NOT_WALKED = {"organisers.login"}  # open to everyone: tested in test_login.py
 
 
@@ -97,6 +98,7 @@ def site(app: Flask, make_event, make_registration):
             {"slug": event.slug, "title": "Solidarity", "body": "We stand with you."},
             utc_now(),
         )
+        organiser_id = service.create_organiser("other@example.org", "a long enough password").id
         signature_id = signatories.add_confirmed_signature(
             statement.id, signatories.Signer("Rosa", "rosa@example.org"), "en", utc_now()
         ).id
@@ -106,6 +108,7 @@ def site(app: Flask, make_event, make_registration):
         "question_id": question_id,
         "signature_id": signature_id,
         "action": "hide",
+        "organiser_id": organiser_id,
     }
 
 
