@@ -1,8 +1,10 @@
 """Attendee lists as CSV, streamed a thousand rows at a time so memory stays flat however long
 the list.
 
-Any column can be exported the same way: a ``Column`` says what to select for it and how to
-write what comes back, and ``stream_csv`` turns a query over such columns into CSV chunks.
+Any list can be exported the same way: a ``Column`` says what to select for it and how to
+write what comes back, ``select_columns`` selects them, and ``stream_csv`` turns that query
+(with its WHERE and ORDER BY) into CSV chunks. Rows come as the driver's plain tuples and are
+converted a column at a time, a thousand values per call, not cell by cell.
 
 Formulas. A spreadsheet runs a cell that starts with ``=``, ``+``, ``-``, ``@``, ``|`` or ``%``
 as a formula, quoted or not (OWASP "CSV injection"). Every cell that can hold text someone
@@ -204,11 +206,18 @@ def export_attendees(
 
 def attendees_query(event_id: int, columns: Sequence[Column]) -> Select[Any]:
     """The columns' values for each of the event's registrations, in signing-up order."""
-    query = select(*(column.value for column in columns)).select_from(Registration)
+    query = select_columns(columns, Registration)
+    return query.where(Registration.event_id == event_id).order_by(Registration.id)
+
+
+def select_columns(columns: Sequence[Column], source: Any) -> Select[Any]:
+    """SELECT each column's value FROM ``source`` (a model or table) and the tables the columns
+    join, for ``stream_csv`` once its WHERE and ORDER BY are added."""
+    query = select(*(column.value for column in columns)).select_from(source)
     for column in columns:
         for table, condition in column.joins:
             query = query.outerjoin(table, condition)
-    return query.where(Registration.event_id == event_id).order_by(Registration.id)
+    return query
 
 
 def stream_csv(
@@ -220,7 +229,7 @@ def stream_csv(
     on_rows: Callable[[int], None] = lambda count: None,
 ) -> Iterator[str]:
     """CSV text, a chunk at a time: the columns' names, then a line per row of ``query``, which
-    selects each column's ``value`` in order (``select(*(c.value for c in columns))``).
+    selects each column's ``value`` in order (``select_columns``).
 
     Rows are fetched ``BATCH`` at a time (a server-side cursor on PostgreSQL), and each batch
     is one chunk, so memory stays flat. ``zone`` is the time zone the cells' times are shown
