@@ -24,5 +24,7 @@ def _reads_are_not_limited() -> bool:
     """Every limit here is on a form's POST (registering, signing, logging in), so a page
     view skips Flask-Limiter's per-request search for limits that cannot apply."""
     return request.method in ("GET", "HEAD", "OPTIONS")
+
+
 cache = Cache()
 login_manager = LoginManager()
