@@ -157,6 +157,7 @@ def _confirm_page(linked: LinkedSignature, token: str) -> str:
 
 
 @bp.post("/signature/confirm/<token>/renew")
+@limiter.limit(_signature_limit)  # each press mails a new link, with no few-minutes wait
 def renew_link(token: str) -> str:
     linked = _linked_or_404(CONFIRM, token)
     service.renew_confirmation(linked.signature.id, utc_now())
