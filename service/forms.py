@@ -1,4 +1,5 @@
-"""The base of every form: CSRF (Flask-WTF), trimmed text, and no invisible control characters.
+"""The base of every form: CSRF (Flask-WTF), trimmed text, and no invisible control characters;
+and the name, email and honeypot the public forms (registering, signing) share.
 
 Every text field gets these without asking, so a NUL byte or a stray control character in any
 form is a clear error next to the field, with the rest of the input kept, never a 500.
@@ -10,11 +11,15 @@ from __future__ import annotations
 import unicodedata
 from typing import Any
 
+from email_validator import EmailNotValidError, validate_email
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import Field, PasswordField, StringField, TextAreaField
+from wtforms import EmailField, Field, PasswordField, StringField, TextAreaField
 from wtforms import Form as BaseForm
-from wtforms.validators import ValidationError
+from wtforms.validators import InputRequired, Length, ValidationError
+
+from service.mail.service import normalise_email
 
 # Joiners are format characters that emoji sequences (👩‍💻) and some scripts need.
 JOINERS = frozenset({"\u200c", "\u200d"})
@@ -60,3 +65,46 @@ class Form(FlaskForm):
                 options["filters"] = [tidy_text, *declared.get("filters", ())]
                 options["validators"] = [*declared.get("validators", ()), PrintableText(allowed)]
             return unbound_field.bind(form=form, **options)
+
+
+class ValidEmail:
+    """A deliverable-looking address (DNS is asked only if configured), normalised as the
+    database compares addresses."""
+
+    def __call__(self, form: BaseForm, field: Field) -> None:
+        if not field.data:
+            return
+        try:
+            checked = validate_email(
+                field.data,
+                check_deliverability=current_app.config["EMAIL_CHECK_DELIVERABILITY"],
+            )
+        except EmailNotValidError:
+            raise ValidationError(
+                _l("Please enter a valid email address, like name@example.org.")
+            ) from None
+        field.data = normalise_email(checked.normalized)
+
+
+class PersonForm(Form):
+    """What every public form asks of a person (name and email), and its honeypot."""
+
+    name = StringField(
+        _l("Your name"),
+        validators=[InputRequired(_l("Please tell us your name.")), Length(max=200)],
+        render_kw={"autocomplete": "name", "maxlength": 200},
+    )
+    email = EmailField(
+        _l("Email"),
+        validators=[
+            InputRequired(_l("Please enter your email address.")),
+            Length(max=254),
+            ValidEmail(),
+        ],
+        render_kw={"autocomplete": "email", "maxlength": 254},
+    )
+    # Honeypot: hidden from people by the stylesheet; a bot that fills it gets nothing stored.
+    website = StringField(
+        _l("Leave this empty"),
+        render_kw={"autocomplete": "off", "tabindex": "-1"},
+    )

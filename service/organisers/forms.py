@@ -17,10 +17,9 @@ from wtforms.validators import EqualTo, InputRequired, Length, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from service.events.models import QuestionKind
-from service.forms import Form
+from service.forms import Form, ValidEmail
 from service.organisers.export import COLUMNS
 from service.organisers.service import MIN_PASSWORD_LENGTH
-from service.registration.forms import ValidEmail
 
 
 class LoginForm(Form):

@@ -3,30 +3,15 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, EmailField, IntegerField, StringField, TextAreaField
+from wtforms import BooleanField, IntegerField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp
 
 from service.events.schema import SLUG_PATTERN
-from service.forms import Form
-from service.registration.forms import ValidEmail
+from service.forms import Form, PersonForm
 from service.signatories.models import StatementStatus
 
 
-class SignatureForm(Form):
-    name = StringField(
-        _l("Your name"),
-        validators=[InputRequired(_l("Please tell us your name.")), Length(max=200)],
-        render_kw={"autocomplete": "name", "maxlength": 200},
-    )
-    email = EmailField(
-        _l("Email"),
-        validators=[
-            InputRequired(_l("Please enter your email address.")),
-            Length(max=254),
-            ValidEmail(),
-        ],
-        render_kw={"autocomplete": "email", "maxlength": 254},
-    )
+class SignatureForm(PersonForm):
     affiliation = StringField(
         _l("Title or organisation (optional)"),
         validators=[Length(max=200)],
@@ -44,11 +29,6 @@ class SignatureForm(Form):
     )
     show_name = BooleanField(_l("Show my name on the public list"), default=False)
     keep_informed = BooleanField(_l("Keep me informed about this campaign"), default=False)
-    # Honeypot: hidden from people by the stylesheet; a bot that fills it gets nothing stored.
-    website = StringField(
-        _l("Leave this empty"),
-        render_kw={"autocomplete": "off", "tabindex": "-1"},
-    )
 
 
 class StatementForm(Form):
