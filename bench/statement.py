@@ -56,6 +56,7 @@ from event_page import (
     measure,
     run_wrk,
 )
+from registration import DEFAULT_POSTGRES, Database, postgres_answers, postgres_url
 
 sys.path.insert(0, str(PROJECT_ROOT))
 
@@ -67,7 +68,7 @@ ROWS = (
     ("statement_search", f"/statements/{SLUG}?q={SEARCH}"),
 )
 TARGET = 0.3
-DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+KIND_NAMES = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
 FIRST_NAMES = [
     "Ana",
     "María",
@@ -296,68 +297,28 @@ def query_plans(database_url: str) -> list[dict[str, Any]]:
     return results
 
 
-class Database:
-    """A temporary SQLite file, or a throwaway database on a PostgreSQL server."""
-
-    def __init__(self, tmp_path: Path, server_url: str | None) -> None:
-        self.tmp_path = tmp_path
-        self.server_url = server_url
-        self.name: str | None = None
-
-    @property
-    def kind(self) -> str:
-        return "SQLite" if self.server_url is None else "PostgreSQL"
-
-    def create(self) -> str:
-        if self.server_url is None:
-            return f"sqlite:///{self.tmp_path / 'bench.sqlite'}"
-        import sqlalchemy as sa
-        from sqlalchemy.engine import make_url
-
-        name = f"convoca_bench_{uuid.uuid4().hex[:12]}"
-        engine = sa.create_engine(self.server_url, isolation_level="AUTOCOMMIT")
-        try:
-            with engine.connect() as connection:
-                connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-            self.name = name
-        except sa.exc.SQLAlchemyError as error:
-            raise BenchError(f"cannot create a database: {str(error).splitlines()[0]}") from error
-        finally:
-            engine.dispose()
-        return make_url(self.server_url).set(database=name).render_as_string(hide_password=False)
-
-    def drop(self) -> None:
-        if self.name is None:
-            return
-        import sqlalchemy as sa
-
-        engine = sa.create_engine(self.server_url, isolation_level="AUTOCOMMIT")
-        try:
-            with engine.connect() as connection:
-                connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)'))
-        finally:
-            engine.dispose()
-
-
 def run_one(args: argparse.Namespace, wrk: str, server_url: str | None) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="convoca-bench-") as tmp:
         tmp_path = Path(tmp)
         instance = tmp_path / "instance"
         instance.mkdir()
-        database = Database(tmp_path, server_url)
+        database = Database(server_url, tmp_path)
         try:
-            database_url = database.create()
+            database_url, _naive_url = database.create()
             env = app_env(database_url, str(instance))
-            log(f"{database.kind}: migrating and loading the demo")
+            log(f"{KIND_NAMES[database.kind]}: migrating and loading the demo")
             flask_cli(["db", "upgrade"], env)
             flask_cli(["demo", "load"], env)
             seconds = load_signatures(database_url, args.signatures)
-            log(f"{database.kind}: loaded {args.signatures:,} signatures in {seconds:.1f} s")
+            log(
+                f"{KIND_NAMES[database.kind]}: loaded {args.signatures:,} signatures "
+                f"in {seconds:.1f} s"
+            )
             plans = query_plans(database_url)
             measured = measure_pages(args, wrk, env, tmp_path)
         finally:
             database.drop()
-    return {"database": database.kind, "plans": plans, **measured}
+    return {"database": KIND_NAMES[database.kind], "plans": plans, **measured}
 
 
 def measure_pages(
@@ -451,20 +412,13 @@ def print_report(result: dict[str, Any], rows: list[dict[str, Any]], args: argpa
 def postgres_server(args: argparse.Namespace) -> str | None:
     if args.sqlite_only:
         return None
-    url = args.database_url or DEFAULT_POSTGRES
-    import sqlalchemy as sa
-
-    engine = sa.create_engine(url)
-    try:
-        with engine.connect():
-            return url
-    except sa.exc.SQLAlchemyError as error:
-        if args.database_url:
-            raise BenchError(f"cannot reach {url}: {str(error).splitlines()[0]}") from error
-        log(f"warning: PostgreSQL at {url} does not answer; SQLite only")
-        return None
-    finally:
-        engine.dispose()
+    url = postgres_url(args.database_url or DEFAULT_POSTGRES)
+    if postgres_answers(url):
+        return url
+    if args.database_url:
+        raise BenchError(f"cannot reach {url}")
+    log(f"warning: PostgreSQL at {url} does not answer; SQLite only")
+    return None
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
