@@ -129,14 +129,6 @@ def save_statement(statement: Statement | None, fields: dict[str, Any], now: dat
     return statement
 
 
-def signature_count(statement_id: int) -> int:
-    """The signatures that count: confirmed, approved, not hidden (listed or not)."""
-    return (
-        db.session.scalar(select(Statement.signature_count).where(Statement.id == statement_id))
-        or 0
-    )
-
-
 Standing = tuple[int, int]  # (counted, listed): what a signature adds to its statement's counts
 
 
@@ -253,24 +245,21 @@ def _matching(statement_id: int, search: str) -> Select[Any] | None:
 
 
 def public_signatories(
-    statement_id: int,
+    statement: Statement,
     page: int = 1,
     order: SignatoryOrder = SignatoryOrder.NEWEST,
     search: str = "",
 ) -> SignatoryPage:
     """One page of the public list: featured signatories first, then newest first or A-Z."""
-    where = _listed_where(statement_id)
+    where = _listed_where(statement.id)
     if search.strip():
-        matching = _matching(statement_id, search)
+        matching = _matching(statement.id, search)
         if matching is None:
             return SignatoryPage([], 0, page)
         where = (*where, Signature.id.in_(matching))
         listed = db.session.scalar(select(func.count()).select_from(Signature).where(*where)) or 0
     else:
-        listed = (
-            db.session.scalar(select(Statement.listed_count).where(Statement.id == statement_id))
-            or 0
-        )
+        listed = statement.listed_count
     ordering = A_TO_Z if order is SignatoryOrder.NAME else NEWEST_FIRST
     return SignatoryPage(_page_of(where, ordering, page, PAGE_SIZE), listed, page)
 

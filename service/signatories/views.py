@@ -43,12 +43,7 @@ def list_statements() -> str:
 
 
 def _render_statement_list() -> str:
-    statements = service.list_published()
-    return render_template(
-        "signatories/list.html",
-        statements=statements,
-        counts={statement.id: service.signature_count(statement.id) for statement in statements},
-    )
+    return render_template("signatories/list.html", statements=service.list_published())
 
 
 @bp.get("/statements/<slug>")
@@ -103,8 +98,7 @@ def render_statement_page(
         title=statement.localised("title", language),
         summary=statement.localised("summary", language),
         body=render_markdown(statement.localised("body", language)),
-        count=service.signature_count(statement.id),
-        signatories=service.public_signatories(statement.id, page, order, search),
+        signatories=service.public_signatories(statement, page, order, search),
         search=search,
         order=order,
         form=form,
