@@ -5,7 +5,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import Blueprint, Flask, current_app, has_request_context, redirect, request, url_for
-from flask_babel import get_locale
+from flask_babel import format_decimal, get_locale
 from werkzeug.wrappers import Response
 
 bp = Blueprint("i18n", __name__)
@@ -57,6 +57,9 @@ def switch_language(language: str) -> Response:
 
 
 def init_app(app: Flask) -> None:
+    # {{ count | number }}: 100,007 in English, 100.007 in Spanish (Babel's CLDR rules).
+    app.add_template_filter(format_decimal, "number")
+
     @app.context_processor
     def language_switch() -> dict[str, object]:
         language = current_language()

@@ -186,3 +186,16 @@ def test_pages_continue_across_the_featured_names(app, client, statement, add_si
     assert listed_names(client.get(PATH + "?page=2")) == rest[47:]
     by_name = listed_names(client.get(PATH + "?order=name"))
     assert by_name[:4] == ["Person 010", "Person 011", "Person 012", "Person 000"]
+
+
+def test_big_counts_are_written_the_way_each_language_groups_digits(
+    app, client, make_statement, add_signatories
+):
+    statement = make_statement(target_count=100_000)
+    add_signatories(statement.id, [f"Person {number}" for number in range(1_234)])
+    english = text_of(client.get(PATH))
+    assert "1,234 people have signed" in english and "target of 100,000" in english
+    client.set_cookie("convoca_lang", "es")
+    spanish = text_of(client.get(PATH))
+    assert "1.234 personas han firmado" in spanish
+    assert "objetivo de 100.000" in spanish
