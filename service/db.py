@@ -8,7 +8,7 @@ import time
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from sqlalchemy import Connection, DateTime, Engine, Enum, MetaData, String, event
+from sqlalchemy import CheckConstraint, Connection, DateTime, Engine, Enum, MetaData, String, event
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, mapped_column, registry, scoped_session
 from sqlalchemy.types import TypeDecorator
@@ -55,6 +55,15 @@ class Base(DeclarativeBase):
     registry = registry(
         metadata=MetaData(naming_convention=NAMING_CONVENTION),
         type_annotation_map={datetime: UTCDateTime()},
+    )
+
+
+def not_blank(*columns: str) -> tuple[CheckConstraint, ...]:
+    """CHECK constraints that ``columns`` hold more than spaces: the forms refuse blank input,
+    and the database refuses it from any other path (``ck_<table>_<column>_not_blank``).
+    On SQLite, migration 0008 enforces the same rule with triggers."""
+    return tuple(
+        CheckConstraint(f"trim({column}) <> ''", name=f"{column}_not_blank") for column in columns
     )
 
 

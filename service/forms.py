@@ -3,6 +3,8 @@ and the name, email and honeypot the public forms (registering, signing) share.
 
 Every text field gets these without asking, so a NUL byte or a stray control character in any
 form is a clear error next to the field, with the rest of the input kept, never a 500.
+Trimming removes invisible characters as well as spaces, and ``Required`` looks at what is left:
+a name or an email of blanks, NBSPs, zero-width spaces or a BOM is no name or email at all.
 Passwords are taken exactly as typed.
 """
 
@@ -17,7 +19,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, Field, PasswordField, StringField, TextAreaField
 from wtforms import Form as BaseForm
-from wtforms.validators import InputRequired, Length, ValidationError
+from wtforms.validators import DataRequired, Length, ValidationError
 
 from service.mail.service import normalise_email
 
@@ -26,8 +28,33 @@ JOINERS = frozenset({"\u200c", "\u200d"})
 ALLOWED_IN_LONG_TEXT = JOINERS | {"\n", "\r", "\t"}
 
 
+# Letters and symbols that draw nothing, used to fake a value that looks empty.
+BLANK_LOOKALIKES = frozenset({"\u115f", "\u1160", "\u2800", "\u3164", "\uffa0"})
+
+
+def _is_blank(character: str) -> bool:
+    return (
+        character.isspace()
+        or unicodedata.category(character) == "Cf"  # zero-width spaces, BOM, joiners, marks
+        or character in BLANK_LOOKALIKES
+    )
+
+
 def tidy_text(value: Any) -> Any:
-    return value.strip() if isinstance(value, str) else value
+    """``value`` without the spaces and invisible characters at either end."""
+    if not isinstance(value, str):
+        return value
+    start, end = 0, len(value)
+    while start < end and _is_blank(value[start]):
+        start += 1
+    while end > start and _is_blank(value[end - 1]):
+        end -= 1
+    return value[start:end]
+
+
+class Required(DataRequired):
+    """Required after trimming (WTForms' ``InputRequired`` looks at the raw input, which a
+    few spaces fill): what is left must not be empty."""
 
 
 class PrintableText:
@@ -91,13 +118,13 @@ class PersonForm(Form):
 
     name = StringField(
         _l("Your name"),
-        validators=[InputRequired(_l("Please tell us your name.")), Length(max=200)],
+        validators=[Required(_l("Please tell us your name.")), Length(max=200)],
         render_kw={"autocomplete": "name", "maxlength": 200},
     )
     email = EmailField(
         _l("Email"),
         validators=[
-            InputRequired(_l("Please enter your email address.")),
+            Required(_l("Please enter your email address.")),
             Length(max=254),
             ValidEmail(),
         ],

@@ -30,10 +30,18 @@ def current_language() -> str:
 
 
 def safe_next(target: str | None, default: str | None = None) -> str:
-    """A same-site path to return to; anything else (other hosts, ``//x``, ``\\x``) goes to
-    ``default`` (the home page unless given)."""
+    """A same-site path to return to; anything else goes to ``default`` (the home page unless
+    given): other hosts, ``//x``, a backslash anywhere (browsers read it as a slash), and any
+    control character (a line break would split the Location header; browsers drop tabs and
+    line breaks from addresses, so ``/<tab>/x`` would lead to the host x)."""
     fallback = default or url_for("events.list_events")
-    if not target or not target.startswith("/") or target.startswith(("//", "/\\")):
+    if (
+        not target
+        or not target.startswith("/")
+        or target.startswith("//")
+        or "\\" in target
+        or not target.isprintable()
+    ):
         return fallback
     parts = urlsplit(target)
     if parts.scheme or parts.netloc:

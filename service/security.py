@@ -3,9 +3,11 @@ signed tokens for the links we mail."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import wraps
 from typing import Any
 
-from flask import Flask, abort, current_app, request
+from flask import Flask, abort, current_app, make_response, request
 from flask.sessions import SecureCookieSessionInterface
 from itsdangerous import BadData, URLSafeTimedSerializer
 from werkzeug.wrappers import Response
@@ -39,6 +41,22 @@ STRICT_TRANSPORT_SECURITY = ("Strict-Transport-Security", "max-age=31536000; inc
 
 def set_security_headers(response: Response) -> Response:
     response.headers.extend(SECURITY_HEADERS)
+    return response
+
+
+def no_store(view: Callable[..., Any]) -> Callable[..., Response]:
+    """For a page that shows someone's personal data (their registration, joining link,
+    signature): neither the browser nor any cache on the way keeps a copy."""
+
+    @wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Response:
+        return forbid_storing(make_response(view(*args, **kwargs)))
+
+    return wrapped
+
+
+def forbid_storing(response: Response) -> Response:
+    response.headers["Cache-Control"] = "no-store"
     return response
 
 

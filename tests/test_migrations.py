@@ -25,3 +25,67 @@ def test_upgrade_reaches_the_latest_revision(app_context):
     head = ScriptDirectory.from_config(config).get_current_head()
     with db.engine.connect() as connection:
         assert MigrationContext.configure(connection).get_current_revision() == head
+
+
+def test_0008_removes_blank_registrations_with_their_mail_and_keeps_the_rest(
+    database_backend, tmp_path, capsys
+):
+    """Rows stored before names and emails had to be non-blank: removed, and counted."""
+    import sqlalchemy as sa
+    from flask_migrate import upgrade
+
+    from service import create_app
+    from tests.conftest import base_config, close_database, make_database
+
+    database = make_database(database_backend, tmp_path)
+    try:
+        app = create_app(base_config(database.url))
+        with app.app_context():
+            upgrade(revision="0007")
+            with db.engine.begin() as connection:
+                connection.execute(
+                    sa.text(
+                        "INSERT INTO events (id, uid, slug, title, summary, description,"
+                        " starts_at, ends_at, timezone, extra_timezones, format, venue, address,"
+                        " join_url, waiting_list, status, organised_by, sequence, created_at,"
+                        " updated_at) VALUES (1, 'u', 'e', 'E', '', '', :t, :end, 'UTC', '[]',"
+                        " 'online', '', '', '', true, 'published', '', 0, :t, :end)"
+                    ),
+                    {"t": "2030-01-01 00:00:00+00:00", "end": "2030-01-01 02:00:00+00:00"},
+                )
+                for number, email in enumerate(["", "kept@example.org"], start=1):
+                    connection.execute(
+                        sa.text(
+                            "INSERT INTO registrations (id, event_id, name, email, organisation,"
+                            " language, status, keep_informed, link_secret, created_at)"
+                            " VALUES (:id, 1, 'Someone', :email, '', 'en', 'confirmed', false,"
+                            " 'x', :t)"
+                        ),
+                        {"id": number, "email": email, "t": "2030-01-01 00:00:00+00:00"},
+                    )
+                    connection.execute(
+                        sa.text(
+                            "INSERT INTO outbox (dedupe_key, kind, recipient, recipient_name,"
+                            " language, template, params, subject, body_text, body_html,"
+                            " reply_to, unsubscribe_url, attachments, status, attempts,"
+                            " next_attempt_at, created_at, message_id, last_error)"
+                            " VALUES (:key, 'confirmation', :email, '', 'en', 't', :params, '',"
+                            " '', '', '', '', '[]', 'pending', 0, :t, :t, :key, '')"
+                        ),
+                        {
+                            "key": f"k{number}",
+                            "email": email or " ",
+                            "params": f'{{"registration_id": {number}}}',
+                            "t": "2030-01-01 00:00:00+00:00",
+                        },
+                    )
+            upgrade(revision="0008")
+            with db.engine.connect() as connection:
+                emails = connection.scalars(sa.text("SELECT email FROM registrations")).all()
+                mail = connection.scalars(sa.text("SELECT recipient FROM outbox")).all()
+        assert emails == ["kept@example.org"]
+        assert mail == ["kept@example.org"]
+        assert "1 from registrations" in capsys.readouterr().err
+        close_database(app)
+    finally:
+        database.drop()

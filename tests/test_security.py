@@ -101,3 +101,23 @@ class TestServerError:
         assert "Upcoming events" in body or "Events" in body
         assert "RuntimeError" not in body
         assert response.headers["Content-Security-Policy"]
+
+
+@pytest.mark.parametrize(
+    "target",
+    ["/%0afoo", "/%0d%0aSet-Cookie:%20x=1", "/%09/evil.example", "/\\evil.example", "//evil"],
+)
+def test_the_language_switch_never_follows_a_broken_or_foreign_next(client, target):
+    response = client.get(f"/language/es?next={target}")
+    assert response.status_code == 302
+    assert response.location == "/"
+
+
+def test_the_language_switch_returns_to_the_page_it_came_from(client, published):
+    response = client.get("/language/es?next=/events/solidarity-meeting?x=1")
+    assert response.location == "/events/solidarity-meeting?x=1"
+
+
+def test_calendar_files_name_their_charset_once(client, published):
+    for path in ("/events/solidarity-meeting.ics", "/events.ics"):
+        assert client.get(path).headers["Content-Type"] == "text/calendar; charset=utf-8"

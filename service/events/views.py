@@ -19,7 +19,7 @@ from service.urls import absolute_url
 
 bp = Blueprint("events", __name__)
 
-CALENDAR_TYPE = "text/calendar; charset=utf-8"
+CALENDAR_TYPE = "text/calendar"  # Werkzeug adds "; charset=utf-8" to text types
 MAX_PAGE = 100_000
 
 

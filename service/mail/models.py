@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import JSON, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from service.db import Base, enum_column, utc_now
+from service.db import Base, enum_column, not_blank, utc_now
 
 
 class MessageStatus(enum.StrEnum):
@@ -40,7 +40,7 @@ UNSUBSCRIBABLE_KINDS = frozenset(
 
 class OutboxMessage(Base):
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
+    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"), *not_blank("recipient"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # Whoever queues a message names it; the same key again is a no-op, so nothing goes twice.

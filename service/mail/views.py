@@ -8,11 +8,13 @@ from service.db import utc_now
 from service.extensions import csrf
 from service.mail import service
 from service.mail.models import MessageKind
+from service.security import no_store
 
 bp = Blueprint("mail", __name__)
 
 
 @bp.get("/unsubscribe/<token>")
+@no_store
 def unsubscribe(token: str) -> str:
     email, kind = _read_or_404(token)
     return render_template("mail/unsubscribe.html", token=token, email=email, kind=kind, done=False)
@@ -20,6 +22,7 @@ def unsubscribe(token: str) -> str:
 
 @bp.post("/unsubscribe/<token>")
 @csrf.exempt  # mail apps post here with no form of ours (RFC 8058); the signed token authorises
+@no_store
 def confirm_unsubscribe(token: str) -> str:
     email, kind = _read_or_404(token)
     service.unsubscribe(email, kind, utc_now())

@@ -37,7 +37,7 @@ from wtforms.validators import (
 
 from service.events.models import Event, EventFormat, PersonRole
 from service.events.schema import SLUG_PATTERN
-from service.forms import Form
+from service.forms import Form, Required
 
 EMPTY_PERSON_ROWS = 2
 # What browsers send from <input type="datetime-local">, and what they need to show a value.
@@ -86,12 +86,12 @@ class PersonForm(BaseForm):
 
 
 class EventForm(Form):
-    title = StringField(_l("Title"), validators=[InputRequired(), Length(max=200)])
+    title = StringField(_l("Title"), validators=[Required(), Length(max=200)])
     title_es = StringField(_l("Title in Spanish"), validators=[Optional(), Length(max=200)])
     slug = StringField(
         _l("Address (slug)"),
         validators=[
-            InputRequired(),
+            Required(),
             Length(max=120),
             Regexp(SLUG_PATTERN, message=_l("Use lower-case letters, digits and hyphens.")),
         ],
@@ -105,7 +105,7 @@ class EventForm(Form):
     )
     timezone = StringField(
         _l("Time zone"),
-        validators=[InputRequired(), Length(max=64)],
+        validators=[Required(), Length(max=64)],
         default="Europe/London",
         description=_l("An IANA name, like Europe/London or America/La_Paz."),
     )

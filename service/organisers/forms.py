@@ -17,7 +17,7 @@ from wtforms.validators import EqualTo, InputRequired, Length, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from service.events.models import QuestionKind
-from service.forms import Form, ValidEmail
+from service.forms import Form, Required, ValidEmail
 from service.organisers.export import COLUMNS
 from service.organisers.service import MIN_PASSWORD_LENGTH
 
@@ -25,7 +25,7 @@ from service.organisers.service import MIN_PASSWORD_LENGTH
 class LoginForm(Form):
     email = EmailField(
         _l("Email"),
-        validators=[InputRequired(), Length(max=254)],
+        validators=[Required(), Length(max=254)],
         render_kw={"autocomplete": "username"},
     )
     password = PasswordField(
@@ -65,7 +65,7 @@ class AccountForm(Form):
 
     email = EmailField(
         _l("Email"),
-        validators=[InputRequired(), Length(max=254), ValidEmail()],
+        validators=[Required(), Length(max=254), ValidEmail()],
         render_kw={"autocomplete": "off"},
     )
     name = StringField(_l("Name (optional)"), validators=[Length(max=200)])
@@ -108,8 +108,8 @@ class MessageForm(Form):
             SelectChoice("waiting", _l("The waiting list")),
         ],
     )
-    subject = StringField(_l("Subject"), validators=[InputRequired(), Length(max=200)])
-    body = TextAreaField(_l("Message (Markdown)"), validators=[InputRequired(), Length(max=20_000)])
+    subject = StringField(_l("Subject"), validators=[Required(), Length(max=200)])
+    body = TextAreaField(_l("Message (Markdown)"), validators=[Required(), Length(max=20_000)])
 
 
 class QuestionForm(Form):
@@ -122,7 +122,7 @@ class QuestionForm(Form):
             SelectChoice(QuestionKind.CHECKBOX.value, _l("A box to tick")),
         ],
     )
-    label = StringField(_l("Question"), validators=[InputRequired(), Length(max=300)])
+    label = StringField(_l("Question"), validators=[Required(), Length(max=300)])
     label_es = StringField(_l("Question in Spanish"), validators=[Length(max=300)])
     choices = TextAreaField(
         _l("Choices"),

@@ -10,7 +10,7 @@ from flask_login import UserMixin
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from service.db import Base, utc_now
+from service.db import Base, not_blank, utc_now
 from service.events.models import Event
 from service.signatories.models import Statement
 
@@ -21,6 +21,7 @@ def new_session_key() -> str:
 
 class Organiser(UserMixin, Base):
     __tablename__ = "organisers"
+    __table_args__ = not_blank("email")
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)  # normalised

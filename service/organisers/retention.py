@@ -16,6 +16,10 @@ from service.mail.models import OutboxMessage
 from service.registration.models import Answer, Registration
 
 
+# What stands for a removed name: the database refuses a blank one.
+REMOVED_NAME = "—"
+
+
 def removal_date(event: Event) -> datetime:
     days = event.retention_days or int(current_app.config["RETENTION_DAYS"])
     return event.ends_at + timedelta(days=days)
@@ -57,7 +61,7 @@ def _anonymise(event: Event, now: datetime) -> None:
         update(Registration)
         .where(Registration.event_id == event.id)
         .values(
-            name="",
+            name=REMOVED_NAME,
             # Unique per event still, and never deliverable (RFC 2606's .invalid).
             email=literal("removed-") + cast(Registration.id, String) + literal("@invalid"),
             organisation="",

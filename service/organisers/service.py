@@ -80,6 +80,14 @@ def change_password(organiser: Organiser, current: str, new: str) -> bool:
     return True
 
 
+def end_sessions(organiser: Organiser) -> None:
+    """Log the account out everywhere: a copy of any of its session cookies, taken before,
+    opens nothing after (logging out ends the session on the server, not only in the
+    browser)."""
+    organiser.session_key = new_session_key()
+    db.session.commit()
+
+
 def disable_organiser(email: str) -> Organiser:
     organiser = find_organiser(email)
     if organiser is None:

@@ -44,10 +44,13 @@ from service.organisers.forms import (
 )
 from service.registration import service as registration
 from service.reminders import service as reminders
+from service.security import forbid_storing
 from service.signatories import service as signatories
 from service.text import render_markdown
 
 bp = Blueprint("organisers", __name__, url_prefix="/organisers")
+# Every organisers' page shows personal data or the way to it: no cache keeps a copy.
+bp.after_request(forbid_storing)
 
 
 def _login_limit() -> str:
@@ -85,6 +88,8 @@ def login() -> str | BaseResponse | tuple[str, int]:
 
 @bp.post("/logout")
 def logout() -> BaseResponse:
+    if current_user.is_authenticated:
+        service.end_sessions(current_user)
     logout_user()
     session.clear()
     return redirect(url_for(".login"))

@@ -11,7 +11,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional
 
 from service.events.models import QuestionKind
-from service.forms import PersonForm
+from service.forms import PersonForm, Required
 
 
 class RegistrationForm(PersonForm):
@@ -53,12 +53,14 @@ def registration_form_for(
 
     for question in questions:
         label = question.label_es if language == "es" and question.label_es else question.label
-        required = [InputRequired(_l("Please answer this question."))] if question.required else []
+        answer_required = _l("Please answer this question.")
+        required = [InputRequired(answer_required)] if question.required else []
+        text_required = [Required(answer_required)] if question.required else []
         field: Any
         if question.kind is QuestionKind.SHORT_TEXT:
-            field = StringField(label, validators=[*required, Optional(), Length(max=500)])
+            field = StringField(label, validators=[*text_required, Optional(), Length(max=500)])
         elif question.kind is QuestionKind.LONG_TEXT:
-            field = TextAreaField(label, validators=[*required, Optional(), Length(max=5000)])
+            field = TextAreaField(label, validators=[*text_required, Optional(), Length(max=5000)])
         elif question.kind is QuestionKind.CHOICE:
             choices = [
                 SelectChoice(option["en"], option.get("es") or option["en"])

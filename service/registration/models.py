@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from service.db import Base, Str200, enum_column, utc_now
+from service.db import Base, Str200, enum_column, not_blank, utc_now
 from service.events.models import Event
 
 
@@ -28,6 +28,7 @@ class Registration(Base):
     __table_args__ = (
         UniqueConstraint("event_id", "email"),
         Index("ix_registrations_event_status", "event_id", "status", "created_at"),
+        *not_blank("name", "email"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

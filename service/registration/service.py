@@ -73,14 +73,27 @@ class Attendee:
     keep_informed: bool = False
 
 
+# Below this many free places the page says "only a few places left", never the number, so
+# one registration does not visibly change the page (and tell who just registered).
+FEW_PLACES = 10
+
+
 @dataclass(frozen=True)
 class Availability:
     state: RegistrationState
-    places_left: int | None  # None: no limit
+    places_left: int | None  # None: no limit; for organisers, never shown on public pages
 
     @property
     def takes_registrations(self) -> bool:
         return self.state in (RegistrationState.OPEN, RegistrationState.WAITING_LIST)
+
+    @property
+    def few_places_left(self) -> bool:
+        return (
+            self.state is RegistrationState.OPEN
+            and self.places_left is not None
+            and self.places_left <= FEW_PLACES
+        )
 
 
 def confirmed_count(event_id: int) -> int:
@@ -147,8 +160,9 @@ def register(
     and queue their confirmation. Returns the registration's id.
 
     The same address again (however capitalised) makes no second registration: it re-sends the
-    confirmation (at most once every few minutes) and returns the existing registration, so
-    the response cannot tell anyone whether that address had registered.
+    confirmation (at most once every few minutes) and returns the existing registration. When
+    the event takes no registrations, a known address is answered with ``RegistrationClosed``
+    like any other (its copy goes by mail), so no response tells who had registered.
     Raises ``RegistrationClosed`` (with the state: full, closed…, or unavailable when there
     is no such public event) or ``TryAgain``.
 
@@ -192,12 +206,18 @@ def register(
             existing = connection.execute(
                 _REGISTRANT, {"event_id": event.id, "email": email}
             ).one_or_none()
-            if existing is not None and existing.status is not RegistrationStatus.CANCELLED:
+            registered = (
+                existing is not None and existing.status is not RegistrationStatus.CANCELLED
+            )
+            if registered and now_available.state not in _NO_MORE_COPIES:
                 _queue_confirmation(existing, now, resend=True)
+            if not now_available.takes_registrations:
+                # Registered or not, the answer is the same "closed": only the mail differs.
+                db.session.commit()
+                raise RegistrationClosed(now_available.state)
+            if registered:
                 db.session.commit()
                 return existing.id
-            if existing is None or not now_available.takes_registrations:
-                raise RegistrationClosed(now_available.state)
             # Cancelled: registering again joins the back of the queue.
             connection.execute(_DELETE_REGISTRATION, {"id": existing.id})
             registration = connection.execute(_INSERT_REGISTRATION, values).one()
@@ -218,6 +238,11 @@ def register(
     except RegistrationClosed:
         db.session.rollback()
         raise
+
+
+# A registrant who sends the form again is mailed their confirmation again, but not once the
+# event is cancelled or under way.
+_NO_MORE_COPIES = frozenset({RegistrationState.CANCELLED, RegistrationState.STARTED})
 
 
 class Registrant(Protocol):

@@ -9,7 +9,6 @@ from flask import (
     flash,
     redirect,
     render_template,
-    session,
     url_for,
 )
 from markupsafe import Markup
@@ -25,6 +24,7 @@ from service.registration import service
 from service.registration.forms import answers_from, registration_form_for
 from service.registration.models import Registration
 from service.registration.service import JoinDecision
+from service.security import no_store
 from service.text import render_markdown
 
 bp = Blueprint("registration", __name__)
@@ -36,12 +36,13 @@ def _registration_limit() -> str:
 
 @bp.route("/events/<slug>/register", methods=["GET", "POST"])
 @limiter.limit(_registration_limit, methods=["POST"])
+@no_store
 def register(slug: str) -> str | Response | tuple[str, int]:
     questions = events.questions_of(slug)
     form = registration_form_for(questions, current_language())
     if form.validate_on_submit():
         if form.website.data:  # the honeypot: answer as if all went well, store nothing
-            return _to_next_steps(slug, form.email.data)
+            return redirect(url_for(".next_steps", slug=slug))
         attendee = service.Attendee(
             name=form.name.data,
             email=form.email.data,
@@ -58,7 +59,7 @@ def register(slug: str) -> str | Response | tuple[str, int]:
             return redirect(url_for(".register", slug=slug))
         except service.TryAgain:
             return render_template("registration/busy.html", slug=slug), 503
-        return _to_next_steps(slug, form.email.data)
+        return redirect(url_for(".next_steps", slug=slug))
     event = _event_or_404(slug)
     availability = service.availability(event, utc_now())
     status = 400 if form.errors else 200
@@ -67,19 +68,14 @@ def register(slug: str) -> str | Response | tuple[str, int]:
     ), status
 
 
-def _to_next_steps(slug: str, email: str) -> Response:
-    session["registered_email"] = email
-    return redirect(url_for(".next_steps", slug=slug))
-
-
 @bp.get("/events/<slug>/registered")
+@no_store
 def next_steps(slug: str) -> str:
     """The same page whether the address was new, already registered or put on the waiting
-    list: the email says which, so the page tells nobody who else registered."""
+    list: the email says which, so the page tells nobody who else registered. The address
+    is not shown: it would have to ride in the session cookie, readable on a shared computer."""
     event = _event_or_404(slug)
-    return render_template(
-        "registration/next_steps.html", event=event, email=session.get("registered_email")
-    )
+    return render_template("registration/next_steps.html", event=event)
 
 
 @bp.app_template_global()
@@ -97,6 +93,7 @@ def registration_panel(event: Event) -> Markup:
 
 
 @bp.get("/r/<token>")
+@no_store
 def manage(token: str) -> str:
     registration = _registration_or_404(service.MANAGE, token)
     event = registration.event
@@ -115,6 +112,7 @@ def manage(token: str) -> str:
 
 
 @bp.post("/r/<token>/cancel")
+@no_store
 def cancel(token: str) -> Response | tuple[str, int]:
     registration = _registration_or_404(service.MANAGE, token)
     was_waiting = registration.is_waiting
@@ -130,6 +128,7 @@ def cancel(token: str) -> Response | tuple[str, int]:
 
 
 @bp.get("/j/<token>")
+@no_store
 def join(token: str) -> Response | str:
     registration = _registration_or_404(service.JOIN, token)
     decision = service.use_join_link(registration, utc_now())

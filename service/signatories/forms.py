@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, IntegerField, StringField, TextAreaField
-from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp
+from wtforms.validators import Length, NumberRange, Optional, Regexp
 
 from service.events.schema import SLUG_PATTERN
-from service.forms import Form, PersonForm
+from service.forms import Form, PersonForm, Required
 from service.signatories.models import StatementStatus
 
 
@@ -32,12 +32,12 @@ class SignatureForm(PersonForm):
 
 
 class StatementForm(Form):
-    title = StringField(_l("Title"), validators=[InputRequired(), Length(max=200)])
+    title = StringField(_l("Title"), validators=[Required(), Length(max=200)])
     title_es = StringField(_l("Title in Spanish"), validators=[Optional(), Length(max=200)])
     slug = StringField(
         _l("Address (slug)"),
         validators=[
-            InputRequired(),
+            Required(),
             Length(max=120),
             Regexp(SLUG_PATTERN, message=_l("Use lower-case letters, digits and hyphens.")),
         ],
@@ -46,7 +46,7 @@ class StatementForm(Form):
     summary = StringField(_l("Summary"), validators=[Optional(), Length(max=500)])
     summary_es = StringField(_l("Summary in Spanish"), validators=[Optional(), Length(max=500)])
     body = TextAreaField(
-        _l("Text of the statement (Markdown)"), validators=[InputRequired(), Length(max=50_000)]
+        _l("Text of the statement (Markdown)"), validators=[Required(), Length(max=50_000)]
     )
     body_es = TextAreaField(
         _l("Text in Spanish (Markdown)"), validators=[Optional(), Length(max=50_000)]

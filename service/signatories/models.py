@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from service.db import Base, Localised, Str200, enum_column, utc_now
+from service.db import Base, Localised, Str200, enum_column, not_blank, utc_now
 from service.registration.models import new_link_secret
 
 
@@ -61,6 +61,7 @@ class Signature(Base):
     __tablename__ = "signatures"
     __table_args__ = (
         UniqueConstraint("statement_id", "email"),
+        *not_blank("name", "email"),
         # The public list, newest first and A-Z, featured first; the count uses their prefix.
         Index(
             "ix_signatures_list_newest",

@@ -10,7 +10,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    session,
     url_for,
 )
 from werkzeug.wrappers import Response
@@ -19,6 +18,7 @@ from service.db import utc_now
 from service.extensions import limiter
 from service.i18n import current_language
 from service.page_cache import cached_page
+from service.security import no_store
 from service.signatories import service
 from service.signatories.forms import SignatureForm
 from service.signatories.models import Statement
@@ -55,6 +55,7 @@ def show_statement(slug: str) -> str:
 
 @bp.post("/statements/<slug>")
 @limiter.limit(_signature_limit)
+@no_store
 def sign(slug: str) -> Response | tuple[str, int]:
     statement = _public_statement_or_404(slug)
     form = SignatureForm()
@@ -74,7 +75,6 @@ def sign(slug: str) -> Response | tuple[str, int]:
             service.sign(slug, signer, current_language(), utc_now())
         except service.StatementClosed:
             return redirect(url_for(".show_statement", slug=slug))
-    session["signed_email"] = form.email.data
     return redirect(url_for(".check_inbox", slug=slug))
 
 
@@ -108,21 +108,22 @@ def render_statement_page(
 
 
 @bp.get("/statements/<slug>/signed")
+@no_store
 def check_inbox(slug: str) -> str:
     """The same page for a first signature, a repeat and a bot: the email says which."""
     statement = _public_statement_or_404(slug)
-    return render_template(
-        "signatories/check_inbox.html", statement=statement, email=session.get("signed_email")
-    )
+    return render_template("signatories/check_inbox.html", statement=statement)
 
 
 @bp.get("/signature/confirm/<token>")
+@no_store
 def confirm(token: str) -> str:
     """A button, not the link itself, confirms: mail scanners follow links, never buttons."""
     return _confirm_page(_linked_or_404(CONFIRM, token), token)
 
 
 @bp.post("/signature/confirm/<token>")
+@no_store
 def confirm_signature(token: str) -> str:
     linked = _linked_or_404(CONFIRM, token)
     if linked.expired and not linked.signature.is_confirmed:
@@ -152,6 +153,7 @@ def _confirm_page(linked: LinkedSignature, token: str) -> str:
 
 @bp.post("/signature/confirm/<token>/renew")
 @limiter.limit(_signature_limit)  # each press mails a new link, with no few-minutes wait
+@no_store
 def renew_link(token: str) -> str:
     linked = _linked_or_404(CONFIRM, token)
     service.renew_confirmation(linked.signature.id, utc_now())
@@ -159,6 +161,7 @@ def renew_link(token: str) -> str:
 
 
 @bp.get("/signature/withdraw/<token>")
+@no_store
 def withdraw(token: str) -> str:
     linked = _linked_or_404(WITHDRAW, token, usable=True)
     signature = linked.signature
@@ -168,6 +171,7 @@ def withdraw(token: str) -> str:
 
 
 @bp.post("/signature/withdraw/<token>")
+@no_store
 def withdraw_signature(token: str) -> str:
     linked = _linked_or_404(WITHDRAW, token, usable=True)
     statement = linked.signature.statement

@@ -143,6 +143,7 @@ def test_removing_and_reordering_people(app, logged_in):
         ({"ends_at": "2031-10-26T17:00"}, "ends_at must be after starts_at"),
         ({"join_url": "meet dot example"}, "Enter a full web address."),
         ({"title": "Bad\x00title"}, "Please remove the invisible control characters"),
+        ({"title": " \u200b\u00a0\ufeff "}, "This field is required."),
     ],
 )
 def test_mistakes_get_a_clear_message_and_keep_the_input(app, logged_in, fields, message):

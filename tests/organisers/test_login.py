@@ -152,12 +152,28 @@ def test_logging_out_ends_the_session(client, organiser):
         "https:evil.example",
         "/%09/evil.example",  # a tab browsers drop, leaving //evil.example
         "javascript:alert(1)",
+        "/%0afoo",  # a line break would split the Location header
+        "/%0d%0aSet-Cookie:%20session=stolen",
+        "/organisers/%5c%5cevil.example",
+        "/%E2%80%A8x",  # a Unicode line separator
     ],
 )
 def test_next_cannot_send_anyone_to_another_site(client, organiser, target):
     response = login(client, organiser.email, organiser.password, next_path=target)
     assert response.status_code == 302
     assert response.location == "/organisers/"
+
+
+def test_a_session_cookie_copied_before_logout_opens_nothing_after(app, client, organiser):
+    logged_in(client, organiser)
+    copied = client.get_cookie("session").value
+    client.post("/organisers/logout", data={"csrf_token": csrf_token(client, "/organisers/")})
+
+    thief = app.test_client()
+    thief.set_cookie("session", copied)
+    response = thief.get("/organisers/")
+    assert response.status_code == 302
+    assert response.location.startswith("/organisers/login")
 
 
 def test_next_within_the_site_is_followed(client, organiser, make_event):
