@@ -7,8 +7,11 @@ its lease expires, with the same Message-ID, so mail clients show it once.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
 import random
+import re
 import secrets
 import time
 from collections import Counter
@@ -51,6 +54,7 @@ BACKOFF_CAP = timedelta(minutes=15)
 LEASE_CAP = timedelta(minutes=2)
 UNSUBSCRIBE_PURPOSE = "unsubscribe"
 UNSUBSCRIBE_MAX_AGE = 400 * 24 * 3600  # a link in an old reminder still works for a year
+UNSUBSCRIBED = "unsubscribed"  # last_error of a message stopped because its recipient asked
 
 
 @dataclass(frozen=True)
@@ -211,6 +215,7 @@ class DispatchResult:
     sent: int = 0
     retrying: int = 0
     failed: int = 0
+    unsubscribed: int = 0  # stopped before sending: the recipient asked for no more
     errors: list[str] = field(default_factory=list)
 
     @property
@@ -333,12 +338,18 @@ def _render_batch(
 ) -> list[OutboxMessage]:
     """Render every message of the batch (sharing what they share); returns those rendered.
 
+    A message whose recipient unsubscribed from its kind fails as ``unsubscribed``, unsent,
+    however it came to be due (queued before, retried, queued by a path that did not look).
     A message that cannot be rendered (its registration was deleted, a template is broken)
     fails with the reason, without holding up the others.
     """
     memo: dict[Any, Any] = {}
-    rendered, broken = [], []
+    rendered, broken, stopped = [], [], []
+    unsubscribed = _unsubscribed_recipients(messages)
     for message in messages:
+        if (message.recipient, message.kind) in unsubscribed:
+            stopped.append(message)
+            continue
         try:
             render_message(message, memo)
             rendered.append(message)
@@ -348,7 +359,34 @@ def _render_batch(
     db.session.rollback()  # end the reads before writing (SQLite takes the write lock then)
     for message, failure in broken:
         _record_failure(message, token, failure, now, max_attempts, result)
+    if stopped:
+        db.session.execute(
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.id.in_([message.id for message in stopped]),
+                OutboxMessage.lease_token == token,
+            )
+            .values(
+                status=MessageStatus.FAILED,
+                last_error=UNSUBSCRIBED,
+                lease_token=None,
+                lease_expires_at=None,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        db.session.commit()
+        result.unsubscribed += len(stopped)
     return rendered
+
+
+def _unsubscribed_recipients(messages: list[OutboxMessage]) -> set[tuple[str, MessageKind]]:
+    """(recipient, kind) of the batch's messages whose recipient unsubscribed from the kind."""
+    stopped = set()
+    for kind in UNSUBSCRIBABLE_KINDS:
+        recipients = {message.recipient for message in messages if message.kind == kind}
+        if recipients:
+            stopped.update((address, kind) for address in unsubscribed_addresses(recipients, kind))
+    return stopped
 
 
 # One statement, built once: each sent message runs it with its own values and commits.
@@ -447,10 +485,13 @@ def backoff(attempts: int) -> timedelta:
 
 
 def retry_failed(now: datetime) -> int:
-    """Give every failed message a fresh set of attempts, due now."""
+    """Give every failed message a fresh set of attempts, due now, except those stopped
+    because their recipient unsubscribed (and the dispatcher checks again before sending)."""
     result = db.session.execute(
         update(OutboxMessage)
-        .where(OutboxMessage.status == MessageStatus.FAILED)
+        .where(
+            OutboxMessage.status == MessageStatus.FAILED, OutboxMessage.last_error != UNSUBSCRIBED
+        )
         .values(status=MessageStatus.PENDING, attempts=0, next_attempt_at=now)
         .execution_options(synchronize_session=False)
     )
@@ -482,51 +523,72 @@ def mail_status(limit: int = 10) -> MailStatus:
     return MailStatus(counts=dict(counts), recent_failures=failures)
 
 
+def address_hash(address: str) -> str:
+    """The keyed hash an address is known by in ``unsubscriptions`` and unsubscribe links:
+    HMAC-SHA256 of the normalised address under ``SECRET_KEY``, in hex. Nobody without the key
+    can read the address back or test a guess against it."""
+    key = current_app.config["SECRET_KEY"]
+    key = key if isinstance(key, bytes) else key.encode()
+    return hmac.new(key, normalise_email(address).encode(), hashlib.sha256).hexdigest()
+
+
 def unsubscribe_link(email: str, kind: MessageKind) -> str:
-    token = sign_link(UNSUBSCRIBE_PURPOSE, [normalise_email(email), kind.value])
+    """A signed link over the address's keyed hash and the kind: no address inside."""
+    token = sign_link(UNSUBSCRIBE_PURPOSE, [address_hash(email), kind.value])
     return absolute_url("mail.unsubscribe", token=token)
 
 
 def read_unsubscribe_token(token: str) -> tuple[str, MessageKind] | None:
-    """The address and kind a link was made for, or None when it is forged or too old."""
+    """The address hash and kind a link was made for, or None when it is forged or too old."""
     payload = read_link(UNSUBSCRIBE_PURPOSE, token, max_age=UNSUBSCRIBE_MAX_AGE)
     try:
-        email, kind = payload  # type: ignore[misc]
-        return str(email), MessageKind(kind)
+        hashed, kind = payload  # type: ignore[misc]
+        if not (isinstance(hashed, str) and _HEX_DIGEST.fullmatch(hashed)):
+            return None
+        return hashed, MessageKind(kind)
     except (TypeError, ValueError):
         return None
 
 
-def unsubscribe(email: str, kind: MessageKind, now: datetime) -> None:
-    """Stop ``kind`` mail to ``email``, and drop such messages not yet sent. Idempotent."""
+_HEX_DIGEST = re.compile(r"[0-9a-f]{64}")
+
+
+def unsubscribe(hashed_address: str, kind: MessageKind, now: datetime) -> None:
+    """Stop ``kind`` mail to the address with this hash (``address_hash``). Idempotent.
+    Messages already queued stop at the dispatcher, which looks here before each send."""
+    if not _HEX_DIGEST.fullmatch(hashed_address):  # never an address stored by mistake
+        raise ValueError("unsubscribe takes address_hash(address), not an address")
     begin_writing(db.session)
-    email = normalise_email(email)
-    if not is_unsubscribed(email, kind):
-        insert = postgresql.insert if _dialect() == "postgresql" else sqlite.insert
-        db.session.execute(
-            insert(Unsubscription)
-            .values(email=email, kind=kind, created_at=now)
-            .on_conflict_do_nothing(index_elements=["email", "kind"])
-        )
+    insert = postgresql.insert if _dialect() == "postgresql" else sqlite.insert
     db.session.execute(
-        update(OutboxMessage)
-        .where(
-            func.lower(OutboxMessage.recipient) == email,
-            OutboxMessage.kind == kind,
-            OutboxMessage.status == MessageStatus.PENDING,
-        )
-        .values(status=MessageStatus.FAILED, last_error="unsubscribed")
-        .execution_options(synchronize_session=False)
+        insert(Unsubscription)
+        .values(address_hash=hashed_address, kind=kind, created_at=now)
+        .on_conflict_do_nothing(index_elements=["address_hash", "kind"])
     )
     db.session.commit()
 
 
 def is_unsubscribed(email: str, kind: MessageKind) -> bool:
-    return (
-        db.session.scalar(
-            select(Unsubscription.id).where(
-                Unsubscription.email == normalise_email(email), Unsubscription.kind == kind
+    return bool(unsubscribed_addresses([email], kind))
+
+
+def unsubscribed_addresses(addresses: Iterable[str], kind: MessageKind) -> set[str]:
+    """Those of ``addresses`` that asked for no more ``kind`` mail."""
+    by_hash: dict[str, list[str]] = {}
+    for address in addresses:
+        by_hash.setdefault(address_hash(address), []).append(address)
+    hashes = list(by_hash)
+    found: set[str] = set()
+    for start in range(0, len(hashes), _IN_CHUNK):
+        found.update(
+            db.session.scalars(
+                select(Unsubscription.address_hash).where(
+                    Unsubscription.kind == kind,
+                    Unsubscription.address_hash.in_(hashes[start : start + _IN_CHUNK]),
+                )
             )
         )
-        is not None
-    )
+    return {address for hashed in found for address in by_hash[hashed]}
+
+
+_IN_CHUNK = 500  # values in one IN list: well under SQLite's and PostgreSQL's limits
