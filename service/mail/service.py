@@ -23,7 +23,7 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import force_locale
-from sqlalchemy import and_, bindparam, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, bindparam, delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from service.db import begin_writing
@@ -41,6 +41,8 @@ from service.mail.transport import (
     PermanentFailure,
     RelayUnavailable,
     Transport,
+    eml_name,
+    file_directory,
     make_transport,
 )
 from service.security import read_link, sign_link
@@ -409,8 +411,10 @@ _MARK_SENT = (
 
 
 def _record_sent(message: OutboxMessage, token: str, now: datetime) -> None:
-    """Mark the message sent, keeping what was sent, in a commit of its own."""
-    db.session.connection().execute(
+    """Mark the message sent, keeping what was sent, in a commit of its own. A message whose
+    row was deleted while it went (its signature withdrawn, its event's data removed) leaves
+    no file copy behind either."""
+    marked = db.session.connection().execute(
         _MARK_SENT,
         {
             "sent_id": message.id,
@@ -423,7 +427,10 @@ def _record_sent(message: OutboxMessage, token: str, now: datetime) -> None:
             "attachments": message.attachments,
         },
     )
+    gone = marked.rowcount == 0 and db.session.get(OutboxMessage, message.id) is None
     db.session.commit()
+    if gone:
+        remove_files([message.message_id])
 
 
 def _record_failure(
@@ -497,6 +504,51 @@ def retry_failed(now: datetime) -> int:
     )
     db.session.commit()
     return result.rowcount
+
+
+def delete_messages(*where: ColumnElement[bool]) -> int:
+    """Delete the outbox rows matching ``where`` and the ``.eml`` files written of them, in
+    the caller's transaction (which should hold the write lock). The files go before the
+    commit: a rollback then leaves rows without their copies, never copies without rows."""
+    message_ids = list(
+        db.session.scalars(
+            delete(OutboxMessage)
+            .where(*where)
+            .returning(OutboxMessage.message_id)
+            .execution_options(synchronize_session=False)
+        )
+    )
+    remove_files(message_ids)
+    return len(message_ids)
+
+
+def remove_files(message_ids: Iterable[str]) -> None:
+    """Remove the file backend's copies of these messages, wherever the backend is now."""
+    directory = file_directory(current_app._get_current_object())  # type: ignore[attr-defined]
+    if directory.is_dir():
+        for message_id in message_ids:
+            (directory / eml_name(message_id)).unlink(missing_ok=True)
+
+
+def remove_unlisted_files() -> int:
+    """Remove ``.eml`` files whose message has no outbox row any more (deleted before their
+    files were, or by a version that left them): the outbox is the list of what may be kept.
+    Returns how many were removed."""
+    directory = file_directory(current_app._get_current_object())  # type: ignore[attr-defined]
+    if not directory.is_dir():
+        return 0
+    listed_at = time.time()  # a file written after the list was read may be a new row's
+    listed = {eml_name(message_id) for message_id in db.session.scalars(_MESSAGE_IDS)}
+    db.session.rollback()
+    removed = 0
+    for path in directory.glob("*.eml"):
+        if path.name not in listed and path.stat().st_mtime < listed_at:
+            path.unlink(missing_ok=True)
+            removed += 1
+    return removed
+
+
+_MESSAGE_IDS = select(OutboxMessage.message_id)
 
 
 @dataclass(frozen=True)
