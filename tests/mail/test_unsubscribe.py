@@ -10,12 +10,18 @@ import zlib
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
+import pytest
 import sqlalchemy as sa
 from sqlalchemy import select
 
 from service.extensions import db
 from service.mail import service
-from service.mail.models import MessageKind, MessageStatus, OutboxMessage
+from service.mail.models import (
+    UNSUBSCRIBABLE_KINDS,
+    MessageKind,
+    MessageStatus,
+    OutboxMessage,
+)
 from tests.events.test_pages import text_of
 
 NOW = datetime(2027, 4, 1, 12, 0, tzinfo=UTC)
@@ -144,15 +150,18 @@ def test_the_hash_is_keyed_with_the_apps_secret(app):
     assert first != hashlib.sha256(b"ana.quispe@example.org").hexdigest()
 
 
-def test_messages_queued_before_unsubscribing_are_not_sent(app, client, smtp):
+@pytest.mark.parametrize("kind", sorted(UNSUBSCRIBABLE_KINDS))
+def test_messages_queued_before_unsubscribing_are_not_sent(app, client, smtp, kind):
     with app.app_context():
-        queue("r1")
-    client.post(link_path(app))
+        queue("r1", kind=kind)
+        queue("other-kind", kind=MessageKind.CONFIRMATION)  # not what they stopped
+    client.post(link_path(app, kind=kind))
     with app.app_context():
         result = service.dispatch_due(NOW)
-        assert (result.attempted, result.unsubscribed) == (0, 1)
+        assert (result.sent, result.unsubscribed) == (1, 1)
         assert status_of("r1") == (MessageStatus.FAILED, "unsubscribed")
-    assert smtp.messages == []
+    assert [message["Subject"] for message in smtp.messages] == ["A message for Ana"]
+    assert "List-Unsubscribe" not in smtp.messages[0]  # the confirmation went
 
 
 def test_retry_failed_from_the_command_line_sends_nothing_to_who_unsubscribed(
