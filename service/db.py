@@ -114,7 +114,24 @@ def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute(f"PRAGMA busy_timeout={DEFAULT_LOCK_WAIT_MS}")
     cursor.execute("PRAGMA foreign_keys=ON")
+    # Deleted and overwritten values are zeroed in the file, not left in its free space:
+    # personal data removed must not stay readable in instance/convoca.sqlite.
+    cursor.execute("PRAGMA secure_delete=ON")
     cursor.close()
+
+
+def empty_write_ahead_log(engine: Engine) -> None:
+    """On SQLite, copy the write-ahead log into the database and truncate it, after removing
+    personal data: the log still holds the pages as they were written. Best effort (a reader
+    in the middle of a transaction holds it back until the next time); nothing to do on
+    PostgreSQL. Outside any transaction, on a connection of its own."""
+    if engine.dialect.name != "sqlite":
+        return
+    connection = engine.raw_connection()
+    try:
+        connection.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").close()
+    finally:
+        connection.close()
 
 
 def _lower(value: str | None) -> str | None:

@@ -67,6 +67,15 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize("database_backend", backends, scope="session")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def own_instance_folder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """A temporary instance folder for the whole run: tests never read a developer's
+    instance/config.py, nor write their .eml files into (or sweep) its outbox."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("CONVOCA_INSTANCE_PATH", str(tmp_path_factory.mktemp("instance")))
+        yield
+
+
 def _postgres_unavailable(reason: str) -> None:
     if os.environ.get("CI"):
         pytest.fail(f"PostgreSQL is required under CI and cannot be reached: {reason}")

@@ -89,3 +89,61 @@ def test_0008_removes_blank_registrations_with_their_mail_and_keeps_the_rest(
         close_database(app)
     finally:
         database.drop()
+
+
+def test_unsubscriptions_become_keyed_hashes(database_backend, tmp_path):
+    """0009 turns each stored address into its keyed hash and drops the addresses."""
+    from datetime import UTC, datetime
+
+    import sqlalchemy as sa
+    from flask_migrate import downgrade, upgrade
+
+    from service import create_app
+    from service.mail import service as mail
+    from service.mail.models import MessageKind
+    from tests.conftest import base_config, close_database, make_database
+
+    database = make_database(database_backend, tmp_path)
+    app = create_app(base_config(database.url))
+    try:
+        with app.app_context():
+            upgrade(revision="0007")
+            with db.engine.begin() as connection:
+                for email, kind in [
+                    ("ana.quispe@example.org", "reminder"),
+                    ("ana.quispe@example.org", "announcement"),
+                    ("rosa@example.org", "reminder"),
+                ]:
+                    connection.execute(
+                        sa.text(
+                            "INSERT INTO unsubscriptions (email, kind, created_at) "
+                            "VALUES (:email, :kind, :at)"
+                        ),
+                        {"email": email, "kind": kind, "at": datetime(2026, 1, 1, tzinfo=UTC)},
+                    )
+            upgrade()
+            columns = {
+                column["name"] for column in sa.inspect(db.engine).get_columns("unsubscriptions")
+            }
+            assert "email" not in columns
+            with db.engine.connect() as connection:
+                stored = " ".join(
+                    str(value)
+                    for row in connection.execute(sa.text("SELECT * FROM unsubscriptions"))
+                    for value in row
+                )
+            assert "example.org" not in stored
+            assert mail.is_unsubscribed("Ana.Quispe@Example.org", MessageKind.REMINDER)
+            assert mail.is_unsubscribed("ana.quispe@example.org", MessageKind.ANNOUNCEMENT)
+            assert mail.is_unsubscribed("rosa@example.org", MessageKind.REMINDER)
+            assert not mail.is_unsubscribed("rosa@example.org", MessageKind.ANNOUNCEMENT)
+            db.session.remove()
+            downgrade(revision="0007")  # the addresses cannot come back: the table empties
+            with db.engine.connect() as connection:
+                assert (
+                    connection.execute(sa.text("SELECT count(*) FROM unsubscriptions")).scalar()
+                    == 0
+                )
+    finally:
+        close_database(app)
+        database.drop()

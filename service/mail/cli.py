@@ -15,7 +15,10 @@ mail_cli = AppGroup("mail", help="The outbox: send what is due, see how it went.
 def send_due_command() -> None:
     """Send every message that is due (one pass of the dispatcher)."""
     result = service.dispatch_due(utc_now())
-    click.echo(f"sent {result.sent}, retrying later {result.retrying}, failed {result.failed}")
+    click.echo(
+        f"sent {result.sent}, retrying later {result.retrying}, failed {result.failed}, "
+        f"not sent (unsubscribed) {result.unsubscribed}"
+    )
     for error in result.errors:
         click.echo(f"  {error}", err=True)
 
@@ -39,5 +42,6 @@ def status_command() -> None:
 
 @mail_cli.command("retry-failed")
 def retry_failed_command() -> None:
-    """Queue every failed message again, with fresh attempts."""
+    """Queue every failed message again, with fresh attempts (not those to people who
+    unsubscribed)."""
     click.echo(f"{service.retry_failed(utc_now())} message(s) queued again")

@@ -75,12 +75,14 @@ class OutboxMessage(Base):
 
 
 class Unsubscription(Base):
-    """An address that asked for no more mail of one kind."""
+    """An address that asked for no more mail of one kind, kept as a keyed hash of the
+    address (``service.mail.service.address_hash``): the table names nobody, and only the app,
+    holding ``SECRET_KEY``, can tell whether a given address is in it."""
 
     __tablename__ = "unsubscriptions"
-    __table_args__ = (UniqueConstraint("email", "kind"),)
+    __table_args__ = (UniqueConstraint("address_hash", "kind"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    email: Mapped[str] = mapped_column(String(254))
+    address_hash: Mapped[str] = mapped_column(String(64))  # HMAC-SHA256, hex
     kind: Mapped[MessageKind] = mapped_column(enum_column(MessageKind, constraint=False))
     created_at: Mapped[datetime] = mapped_column(default=utc_now)

@@ -7,8 +7,11 @@ its lease expires, with the same Message-ID, so mail clients show it once.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
 import random
+import re
 import secrets
 import time
 from collections import Counter
@@ -20,7 +23,7 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import force_locale
-from sqlalchemy import and_, bindparam, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, bindparam, delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from service.db import begin_writing
@@ -38,6 +41,8 @@ from service.mail.transport import (
     PermanentFailure,
     RelayUnavailable,
     Transport,
+    eml_name,
+    file_directory,
     make_transport,
 )
 from service.security import read_link, sign_link
@@ -51,6 +56,7 @@ BACKOFF_CAP = timedelta(minutes=15)
 LEASE_CAP = timedelta(minutes=2)
 UNSUBSCRIBE_PURPOSE = "unsubscribe"
 UNSUBSCRIBE_MAX_AGE = 400 * 24 * 3600  # a link in an old reminder still works for a year
+UNSUBSCRIBED = "unsubscribed"  # last_error of a message stopped because its recipient asked
 
 
 @dataclass(frozen=True)
@@ -211,6 +217,7 @@ class DispatchResult:
     sent: int = 0
     retrying: int = 0
     failed: int = 0
+    unsubscribed: int = 0  # stopped before sending: the recipient asked for no more
     errors: list[str] = field(default_factory=list)
 
     @property
@@ -333,12 +340,18 @@ def _render_batch(
 ) -> list[OutboxMessage]:
     """Render every message of the batch (sharing what they share); returns those rendered.
 
+    A message whose recipient unsubscribed from its kind fails as ``unsubscribed``, unsent,
+    however it came to be due (queued before, retried, queued by a path that did not look).
     A message that cannot be rendered (its registration was deleted, a template is broken)
     fails with the reason, without holding up the others.
     """
     memo: dict[Any, Any] = {}
-    rendered, broken = [], []
+    rendered, broken, stopped = [], [], []
+    unsubscribed = _unsubscribed_recipients(messages)
     for message in messages:
+        if (message.recipient, message.kind) in unsubscribed:
+            stopped.append(message)
+            continue
         try:
             render_message(message, memo)
             rendered.append(message)
@@ -348,7 +361,34 @@ def _render_batch(
     db.session.rollback()  # end the reads before writing (SQLite takes the write lock then)
     for message, failure in broken:
         _record_failure(message, token, failure, now, max_attempts, result)
+    if stopped:
+        db.session.execute(
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.id.in_([message.id for message in stopped]),
+                OutboxMessage.lease_token == token,
+            )
+            .values(
+                status=MessageStatus.FAILED,
+                last_error=UNSUBSCRIBED,
+                lease_token=None,
+                lease_expires_at=None,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        db.session.commit()
+        result.unsubscribed += len(stopped)
     return rendered
+
+
+def _unsubscribed_recipients(messages: list[OutboxMessage]) -> set[tuple[str, MessageKind]]:
+    """(recipient, kind) of the batch's messages whose recipient unsubscribed from the kind."""
+    stopped = set()
+    for kind in UNSUBSCRIBABLE_KINDS:
+        recipients = {message.recipient for message in messages if message.kind == kind}
+        if recipients:
+            stopped.update((address, kind) for address in unsubscribed_addresses(recipients, kind))
+    return stopped
 
 
 # One statement, built once: each sent message runs it with its own values and commits.
@@ -371,8 +411,10 @@ _MARK_SENT = (
 
 
 def _record_sent(message: OutboxMessage, token: str, now: datetime) -> None:
-    """Mark the message sent, keeping what was sent, in a commit of its own."""
-    db.session.connection().execute(
+    """Mark the message sent, keeping what was sent, in a commit of its own. A message whose
+    row was deleted while it went (its signature withdrawn, its event's data removed) leaves
+    no file copy behind either."""
+    marked = db.session.connection().execute(
         _MARK_SENT,
         {
             "sent_id": message.id,
@@ -385,7 +427,10 @@ def _record_sent(message: OutboxMessage, token: str, now: datetime) -> None:
             "attachments": message.attachments,
         },
     )
+    gone = marked.rowcount == 0 and db.session.get(OutboxMessage, message.id) is None
     db.session.commit()
+    if gone:
+        remove_files([message.message_id])
 
 
 def _record_failure(
@@ -447,15 +492,63 @@ def backoff(attempts: int) -> timedelta:
 
 
 def retry_failed(now: datetime) -> int:
-    """Give every failed message a fresh set of attempts, due now."""
+    """Give every failed message a fresh set of attempts, due now, except those stopped
+    because their recipient unsubscribed (and the dispatcher checks again before sending)."""
     result = db.session.execute(
         update(OutboxMessage)
-        .where(OutboxMessage.status == MessageStatus.FAILED)
+        .where(
+            OutboxMessage.status == MessageStatus.FAILED, OutboxMessage.last_error != UNSUBSCRIBED
+        )
         .values(status=MessageStatus.PENDING, attempts=0, next_attempt_at=now)
         .execution_options(synchronize_session=False)
     )
     db.session.commit()
     return result.rowcount
+
+
+def delete_messages(*where: ColumnElement[bool]) -> int:
+    """Delete the outbox rows matching ``where`` and the ``.eml`` files written of them, in
+    the caller's transaction (which should hold the write lock). The files go before the
+    commit: a rollback then leaves rows without their copies, never copies without rows."""
+    message_ids = list(
+        db.session.scalars(
+            delete(OutboxMessage)
+            .where(*where)
+            .returning(OutboxMessage.message_id)
+            .execution_options(synchronize_session=False)
+        )
+    )
+    remove_files(message_ids)
+    return len(message_ids)
+
+
+def remove_files(message_ids: Iterable[str]) -> None:
+    """Remove the file backend's copies of these messages, wherever the backend is now."""
+    directory = file_directory(current_app._get_current_object())  # type: ignore[attr-defined]
+    if directory.is_dir():
+        for message_id in message_ids:
+            (directory / eml_name(message_id)).unlink(missing_ok=True)
+
+
+def remove_unlisted_files() -> int:
+    """Remove ``.eml`` files whose message has no outbox row any more (deleted before their
+    files were, or by a version that left them): the outbox is the list of what may be kept.
+    Returns how many were removed."""
+    directory = file_directory(current_app._get_current_object())  # type: ignore[attr-defined]
+    if not directory.is_dir():
+        return 0
+    listed_at = time.time()  # a file written after the list was read may be a new row's
+    listed = {eml_name(message_id) for message_id in db.session.scalars(_MESSAGE_IDS)}
+    db.session.rollback()
+    removed = 0
+    for path in directory.glob("*.eml"):
+        if path.name not in listed and path.stat().st_mtime < listed_at:
+            path.unlink(missing_ok=True)
+            removed += 1
+    return removed
+
+
+_MESSAGE_IDS = select(OutboxMessage.message_id)
 
 
 @dataclass(frozen=True)
@@ -482,51 +575,72 @@ def mail_status(limit: int = 10) -> MailStatus:
     return MailStatus(counts=dict(counts), recent_failures=failures)
 
 
+def address_hash(address: str) -> str:
+    """The keyed hash an address is known by in ``unsubscriptions`` and unsubscribe links:
+    HMAC-SHA256 of the normalised address under ``SECRET_KEY``, in hex. Nobody without the key
+    can read the address back or test a guess against it."""
+    key = current_app.config["SECRET_KEY"]
+    key = key if isinstance(key, bytes) else key.encode()
+    return hmac.new(key, normalise_email(address).encode(), hashlib.sha256).hexdigest()
+
+
 def unsubscribe_link(email: str, kind: MessageKind) -> str:
-    token = sign_link(UNSUBSCRIBE_PURPOSE, [normalise_email(email), kind.value])
+    """A signed link over the address's keyed hash and the kind: no address inside."""
+    token = sign_link(UNSUBSCRIBE_PURPOSE, [address_hash(email), kind.value])
     return absolute_url("mail.unsubscribe", token=token)
 
 
 def read_unsubscribe_token(token: str) -> tuple[str, MessageKind] | None:
-    """The address and kind a link was made for, or None when it is forged or too old."""
+    """The address hash and kind a link was made for, or None when it is forged or too old."""
     payload = read_link(UNSUBSCRIBE_PURPOSE, token, max_age=UNSUBSCRIBE_MAX_AGE)
     try:
-        email, kind = payload  # type: ignore[misc]
-        return str(email), MessageKind(kind)
+        hashed, kind = payload  # type: ignore[misc]
+        if not (isinstance(hashed, str) and _HEX_DIGEST.fullmatch(hashed)):
+            return None
+        return hashed, MessageKind(kind)
     except (TypeError, ValueError):
         return None
 
 
-def unsubscribe(email: str, kind: MessageKind, now: datetime) -> None:
-    """Stop ``kind`` mail to ``email``, and drop such messages not yet sent. Idempotent."""
+_HEX_DIGEST = re.compile(r"[0-9a-f]{64}")
+
+
+def unsubscribe(hashed_address: str, kind: MessageKind, now: datetime) -> None:
+    """Stop ``kind`` mail to the address with this hash (``address_hash``). Idempotent.
+    Messages already queued stop at the dispatcher, which looks here before each send."""
+    if not _HEX_DIGEST.fullmatch(hashed_address):  # never an address stored by mistake
+        raise ValueError("unsubscribe takes address_hash(address), not an address")
     begin_writing(db.session)
-    email = normalise_email(email)
-    if not is_unsubscribed(email, kind):
-        insert = postgresql.insert if _dialect() == "postgresql" else sqlite.insert
-        db.session.execute(
-            insert(Unsubscription)
-            .values(email=email, kind=kind, created_at=now)
-            .on_conflict_do_nothing(index_elements=["email", "kind"])
-        )
+    insert = postgresql.insert if _dialect() == "postgresql" else sqlite.insert
     db.session.execute(
-        update(OutboxMessage)
-        .where(
-            func.lower(OutboxMessage.recipient) == email,
-            OutboxMessage.kind == kind,
-            OutboxMessage.status == MessageStatus.PENDING,
-        )
-        .values(status=MessageStatus.FAILED, last_error="unsubscribed")
-        .execution_options(synchronize_session=False)
+        insert(Unsubscription)
+        .values(address_hash=hashed_address, kind=kind, created_at=now)
+        .on_conflict_do_nothing(index_elements=["address_hash", "kind"])
     )
     db.session.commit()
 
 
 def is_unsubscribed(email: str, kind: MessageKind) -> bool:
-    return (
-        db.session.scalar(
-            select(Unsubscription.id).where(
-                Unsubscription.email == normalise_email(email), Unsubscription.kind == kind
+    return bool(unsubscribed_addresses([email], kind))
+
+
+def unsubscribed_addresses(addresses: Iterable[str], kind: MessageKind) -> set[str]:
+    """Those of ``addresses`` that asked for no more ``kind`` mail."""
+    by_hash: dict[str, list[str]] = {}
+    for address in addresses:
+        by_hash.setdefault(address_hash(address), []).append(address)
+    hashes = list(by_hash)
+    found: set[str] = set()
+    for start in range(0, len(hashes), _IN_CHUNK):
+        found.update(
+            db.session.scalars(
+                select(Unsubscription.address_hash).where(
+                    Unsubscription.kind == kind,
+                    Unsubscription.address_hash.in_(hashes[start : start + _IN_CHUNK]),
+                )
             )
         )
-        is not None
-    )
+    return {address for hashed in found for address in by_hash[hashed]}
+
+
+_IN_CHUNK = 500  # values in one IN list: well under SQLite's and PostgreSQL's limits

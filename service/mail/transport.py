@@ -137,9 +137,18 @@ class FileTransport:
         return None
 
     def send(self, email: EmailMessage) -> None:
-        name = str(email["Message-ID"]).strip("<>").replace("@", "_at_").replace("/", "_")
-        path = self.directory / f"{name}.eml"
-        path.write_bytes(email.as_bytes())
+        (self.directory / eml_name(str(email["Message-ID"]))).write_bytes(email.as_bytes())
+
+
+def eml_name(message_id: str) -> str:
+    """The file a message is written to, named by its Message-ID (random, names nobody), so
+    that deleting outbox rows can find their files."""
+    return message_id.strip("<>").replace("@", "_at_").replace("/", "_") + ".eml"
+
+
+def file_directory(app: Flask) -> Path:
+    """Where the ``file`` backend writes (``MAIL_FILE_DIR``, default ``instance/outbox``)."""
+    return Path(app.config["MAIL_FILE_DIR"] or Path(app.instance_path) / "outbox")
 
 
 class MemoryTransport:
@@ -164,8 +173,7 @@ def make_transport(app: Flask) -> Transport:
     if backend == "smtp":
         return SMTPTransport(config)
     if backend == "file":
-        directory = config["MAIL_FILE_DIR"] or str(Path(app.instance_path) / "outbox")
-        return FileTransport(Path(directory))
+        return FileTransport(file_directory(app))
     if backend == "memory":
         return MemoryTransport(app.extensions.setdefault("mail_sent", []))
     raise ValueError(f"MAIL_BACKEND must be smtp, file or memory, not {backend!r}")

@@ -1,4 +1,5 @@
-"""Unsubscribe links: GET asks to confirm, POST acts (also RFC 8058 one-click from mail apps)."""
+"""Unsubscribe links: GET asks to confirm, POST acts (also RFC 8058 one-click from mail apps).
+A link holds a keyed hash of the address, never the address, so the pages cannot name it."""
 
 from __future__ import annotations
 
@@ -16,17 +17,17 @@ bp = Blueprint("mail", __name__)
 @bp.get("/unsubscribe/<token>")
 @no_store
 def unsubscribe(token: str) -> str:
-    email, kind = _read_or_404(token)
-    return render_template("mail/unsubscribe.html", token=token, email=email, kind=kind, done=False)
+    _hashed, kind = _read_or_404(token)
+    return render_template("mail/unsubscribe.html", token=token, kind=kind, done=False)
 
 
 @bp.post("/unsubscribe/<token>")
 @csrf.exempt  # mail apps post here with no form of ours (RFC 8058); the signed token authorises
 @no_store
 def confirm_unsubscribe(token: str) -> str:
-    email, kind = _read_or_404(token)
-    service.unsubscribe(email, kind, utc_now())
-    return render_template("mail/unsubscribe.html", token=token, email=email, kind=kind, done=True)
+    hashed, kind = _read_or_404(token)
+    service.unsubscribe(hashed, kind, utc_now())
+    return render_template("mail/unsubscribe.html", token=token, kind=kind, done=True)
 
 
 def _read_or_404(token: str) -> tuple[str, MessageKind]:

@@ -66,7 +66,11 @@ def send_announcement(
             name=name,
             language=language,
             template="announcement",
-            params={"announcement_id": announcement.id, "registration_id": registration_id},
+            params={
+                "announcement_id": announcement.id,
+                "registration_id": registration_id,
+                "event_id": event.id,  # what retention finds it by
+            },
             now=now,
         )
     db.session.commit()

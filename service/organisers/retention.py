@@ -1,20 +1,22 @@
 """Personal data is kept only as long as it is needed: after an event's retention period
 (``RETENTION_DAYS`` after it ends, or the event's own), its attendees' names, emails,
-organisations and answers are removed, everywhere, and the counts stay."""
+organisations and answers are removed, everywhere (their mail too: outbox rows and the file
+backend's ``.eml`` copies), and the counts stay."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import String, cast, delete, literal, select, update
+from sqlalchemy import ColumnElement, String, and_, cast, delete, literal, or_, select, update
 
-from service.db import begin_writing
+from service.db import begin_writing, empty_write_ahead_log
 from service.events.models import Event
 from service.extensions import db
+from service.mail import service as mail
 from service.mail.models import OutboxMessage
+from service.organisers.models import Announcement
 from service.registration.models import Answer, Registration
-
 
 # What stands for a removed name: the database refuses a blank one.
 REMOVED_NAME = "—"
@@ -42,21 +44,16 @@ def apply_retention(now: datetime) -> list[Event]:
         _anonymise(event, now)
         db.session.commit()
         done.append(event)
+    mail.remove_unlisted_files()
+    if done:
+        empty_write_ahead_log(db.engine)
     return done
 
 
 def _anonymise(event: Event, now: datetime) -> None:
     registrations = select(Registration.id).where(Registration.event_id == event.id)
-    emails = select(Registration.email).where(Registration.event_id == event.id)
     db.session.execute(delete(Answer).where(Answer.registration_id.in_(registrations)))
-    # Mail to these people about this event: their address, name and the text sent.
-    db.session.execute(
-        delete(OutboxMessage).where(
-            OutboxMessage.recipient.in_(emails),
-            OutboxMessage.params["registration_id"].as_integer().in_(registrations)
-            | OutboxMessage.dedupe_key.like(f"reminder:{event.id}:%"),
-        )
-    )
+    mail.delete_messages(_mail_about(event))
     db.session.execute(
         update(Registration)
         .where(Registration.event_id == event.id)
@@ -70,3 +67,25 @@ def _anonymise(event: Event, now: datetime) -> None:
         .execution_options(synchronize_session=False)
     )
     event.personal_data_removed_at = now
+
+
+def _mail_about(event: Event) -> ColumnElement[bool]:
+    """Every message about the event, to anyone: registrants (also those whose registration
+    was deleted when they registered again), speakers and organisers' tests alike."""
+    params = OutboxMessage.params
+    registration_ids = select(Registration.id).where(Registration.event_id == event.id)
+    return or_(
+        params["event_id"].as_integer() == event.id,
+        params["registration_id"].as_integer().in_(registration_ids),
+        params["announcement_id"]
+        .as_integer()
+        .in_(select(Announcement.id).where(Announcement.event_id == event.id)),
+        # Queued before messages named their event: the mail of a registration deleted on
+        # registering again, to the same address as the registration that replaced it.
+        and_(
+            params["registration_id"].as_integer().not_in(select(Registration.id)),
+            OutboxMessage.recipient.in_(
+                select(Registration.email).where(Registration.event_id == event.id)
+            ),
+        ),
+    )

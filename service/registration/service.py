@@ -249,6 +249,7 @@ class Registrant(Protocol):
     """What queueing a registration's message needs: a ``Registration``, or these columns."""
 
     id: int
+    event_id: int
     email: str
     name: str
     language: str
@@ -274,6 +275,7 @@ _LOCK_PUBLIC_EVENT = (
 # A registrant's columns: enough to queue their messages (``Registrant``).
 _REGISTRANT_COLUMNS = (
     _REGISTRATIONS.c.id,
+    _REGISTRATIONS.c.event_id,
     _REGISTRATIONS.c.email,
     _REGISTRATIONS.c.name,
     _REGISTRATIONS.c.language,
@@ -405,7 +407,13 @@ def _queue_message(
         name=registration.name,
         language=registration.language,
         template=f"registration/{template}",
-        params={"registration_id": registration.id, "calendar": calendar},
+        # The event too: its retention finds the message by it, and the cancellation notice
+        # is written from it alone.
+        params={
+            "registration_id": registration.id,
+            "event_id": registration.event_id,
+            "calendar": calendar,
+        },
         now=now,
     )
 
@@ -450,7 +458,6 @@ def notify_registrants(event: Event, template: str, now: datetime) -> int:
     "registration/confirmation",
     "registration/waiting_list",
     "registration/promoted",
-    "registration/cancelled",
     "registration/event_changed",
     "registration/event_cancelled",
 )
@@ -469,6 +476,22 @@ def registration_content(params: dict[str, Any], memo: dict[Any, Any]) -> mail.M
             Attachment(f"{event.slug}.ics", "text/calendar; method=PUBLISH", memo[key])
         )
     return mail.MessageContent(message_context(registration), attachments)
+
+
+@mail.message_builder("registration/cancelled")
+def cancellation_content(params: dict[str, Any], memo: dict[Any, Any]) -> mail.MessageContent:
+    """The cancellation notice, from the event alone: registering again deletes the cancelled
+    registration, and the notice must still reach the person."""
+    event = db.session.get(Event, params["event_id"]) if "event_id" in params else None
+    if event is None:  # queued before messages named their event
+        return registration_content(params, memo)
+    return mail.MessageContent(
+        {
+            "event": event,
+            "timing": LazyTiming(event),
+            "event_url": absolute_url("events.show_event", slug=event.slug),
+        }
+    )
 
 
 def message_context(registration: Registration) -> dict[str, Any]:

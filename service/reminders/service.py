@@ -21,7 +21,7 @@ from service.events.models import Event, EventPerson, EventStatus
 from service.events.timing import LazyTiming, format_time, zone_abbreviation
 from service.extensions import db
 from service.mail import service as mail
-from service.mail.models import MessageKind, OutboxMessage, Unsubscription
+from service.mail.models import MessageKind, OutboxMessage
 from service.registration.models import Registration, RegistrationStatus
 from service.registration.service import join_link
 from service.text import render_markdown
@@ -117,14 +117,13 @@ def _due_registrations(event: Event, reminder: Reminder) -> list[tuple[int, str,
             Registration.status == RegistrationStatus.CONFIRMED,
             Registration.created_at <= reminder.due_at + grace,
             ~exists().where(OutboxMessage.dedupe_key == key),
-            ~exists().where(
-                Unsubscription.email == Registration.email,
-                Unsubscription.kind == MessageKind.REMINDER,
-            ),
         )
         .order_by(Registration.id)
     )
-    return [tuple(row) for row in db.session.execute(query)]
+    rows = [tuple(row) for row in db.session.execute(query)]
+    # Unsubscriptions hold keyed hashes, which only Python can compute.
+    unsubscribed = mail.unsubscribed_addresses((row[1] for row in rows), MessageKind.REMINDER)
+    return [row for row in rows if row[1] not in unsubscribed]
 
 
 def _queue_attendee_reminders(event: Event, now: datetime) -> int:

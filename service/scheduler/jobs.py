@@ -25,9 +25,13 @@ def sweep(app: Flask) -> None:
 def dispatch(app: Flask) -> None:
     with app.app_context():
         result = dispatch_due(utc_now())
-        if result.attempted:
+        if result.attempted or result.unsubscribed:
             log.info(
-                "mail: sent %d, retrying %d, failed %d", result.sent, result.retrying, result.failed
+                "mail: sent %d, retrying %d, failed %d, not sent (unsubscribed) %d",
+                result.sent,
+                result.retrying,
+                result.failed,
+                result.unsubscribed,
             )
 
 

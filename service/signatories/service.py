@@ -21,7 +21,7 @@ from flask import current_app
 from sqlalchemy import ColumnElement, Select, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from service.db import begin_writing
+from service.db import begin_writing, empty_write_ahead_log
 from service.extensions import db
 from service.mail import service as mail
 from service.mail.models import MessageKind, OutboxMessage
@@ -435,21 +435,21 @@ def withdraw(signature_id: int) -> bool:
         return False
     _delete_signatures(select(Signature.id).where(Signature.id == signature_id))
     db.session.commit()
+    empty_write_ahead_log(db.engine)
     return True
 
 
 def _delete_signatures(ids: Select[Any]) -> int:
-    """Delete signatures with their words and their mail, in the caller's transaction."""
+    """Delete signatures with their words and their mail (outbox rows and the file backend's
+    copies), in the caller's transaction."""
     id_list = list(db.session.scalars(ids))
     for start in range(0, len(id_list), DELETE_BATCH):
         batch = id_list[start : start + DELETE_BATCH]
         for signature in db.session.scalars(select(Signature).where(Signature.id.in_(batch))):
             _count_change(signature.statement_id, _standing(signature), (0, 0))
-        db.session.execute(
-            delete(OutboxMessage).where(
-                OutboxMessage.kind == MessageKind.SIGNATURE,
-                OutboxMessage.params["signature_id"].as_integer().in_(batch),
-            )
+        mail.delete_messages(
+            OutboxMessage.kind == MessageKind.SIGNATURE,
+            OutboxMessage.params["signature_id"].as_integer().in_(batch),
         )
         db.session.execute(delete(SignatureWord).where(SignatureWord.signature_id.in_(batch)))
         db.session.execute(delete(Signature).where(Signature.id.in_(batch)))
@@ -467,6 +467,8 @@ def purge_unconfirmed(now: datetime) -> int:
         )
     )
     db.session.commit()
+    if removed:
+        empty_write_ahead_log(db.engine)
     return removed
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from urllib.parse import urlsplit
 
 import pytest
 from sqlalchemy import select
@@ -101,7 +102,9 @@ def test_the_waiting_list_alone(app, organiser):
 
 def test_unsubscribed_people_are_skipped(app, organiser):
     with app.app_context():
-        mail.unsubscribe("two@example.org", MessageKind.ANNOUNCEMENT, datetime.now(UTC))
+        mail.unsubscribe(
+            mail.address_hash("two@example.org"), MessageKind.ANNOUNCEMENT, datetime.now(UTC)
+        )
     compose(organiser, "send")
     assert [r[0] for r in queued(app)] == ["one@example.org"]
 
@@ -110,3 +113,50 @@ def test_an_empty_message_is_refused(app, organiser):
     response = compose(organiser, "send", body="")
     assert response.status_code == 400
     assert queued(app) == []
+
+
+def test_who_unsubscribed_through_an_announcement_gets_no_more(app, organiser, smtp):
+    compose(organiser, "send")
+    with app.app_context():
+        mail.dispatch_due(datetime.now(UTC))
+    [first] = smtp.to("two@example.org")
+    link = urlsplit(first["List-Unsubscribe"].strip("<>")).path
+    response = organiser.post(
+        link,
+        data="List-Unsubscribe=One-Click",
+        content_type="application/x-www-form-urlencoded",
+    )
+    assert response.status_code == 200
+
+    compose(organiser, "send", subject="Second call")
+    with app.app_context():
+        mail.dispatch_due(datetime.now(UTC))
+    assert [m["Subject"] for m in smtp.to("two@example.org")] == ["Bring your banner"]
+    assert [m["Subject"] for m in smtp.to("one@example.org")] == [
+        "Bring your banner",
+        "Second call",
+    ]
+
+
+def test_the_dashboards_retry_sends_nothing_to_who_unsubscribed(app, organiser, smtp):
+    smtp.replies = ["550 5.2.2 mailbox full", "550 5.2.2 mailbox full"]
+    compose(organiser, "send")
+    with app.app_context():
+        assert mail.dispatch_due(datetime.now(UTC)).failed == 2
+        link = urlsplit(mail.unsubscribe_link("two@example.org", MessageKind.ANNOUNCEMENT)).path
+    organiser.post(link)  # after it failed: "try again" must not revive it into a send
+
+    for _round in range(2):
+        retry = organiser.post(
+            "/organisers/mail/retry-failed",
+            data={"csrf_token": csrf_token(organiser, "/organisers/")},
+        )
+        assert retry.status_code == 302
+        with app.app_context():
+            mail.dispatch_due(datetime.now(UTC))
+    assert [str(m["To"]) for m in smtp.messages] == ["Uno <one@example.org>"]
+    with app.app_context():
+        [stopped] = db.session.scalars(
+            select(OutboxMessage).where(OutboxMessage.recipient == "two@example.org")
+        )
+        assert (stopped.status, stopped.last_error) == ("failed", "unsubscribed")

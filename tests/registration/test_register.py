@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from service.extensions import db
 from service.mail import service as mail
+from service.registration import service as registering
 from service.registration.models import Registration, RegistrationStatus
 from tests.events.fixtures import SECRET_JOIN_URL
 from tests.events.test_pages import text_of
@@ -343,3 +344,28 @@ def test_a_repeat_once_registration_has_closed_gets_its_copy(app, smtp, make_eve
         f"confirmation:{first}:{now.isoformat()}:again:{later.isoformat()}",
     ]
     assert [r.email for r in registrations(app)] == ["ana@example.org"]
+
+
+def test_the_cancellation_notice_reaches_who_registered_again_before_it_went(app, smtp, event):
+    now = FUTURE - timedelta(days=30)
+    person = registering.Attendee("Wara Mamani", "wara@example.org")
+    with app.app_context():
+        first = registering.register("solidarity-meeting", person, "en", now)
+        mail.dispatch_due(now)
+        registering.cancel_registration(first, now + timedelta(minutes=1))
+        # Registers again before the dispatcher sends the notice: the cancelled row is deleted
+        # (and SQLite may hand its id to the new one).
+        registering.register("solidarity-meeting", person, "en", now + timedelta(minutes=2))
+        db.session.expunge_all()
+        [row] = db.session.scalars(select(Registration))
+        assert row.status is RegistrationStatus.CONFIRMED
+        result = mail.dispatch_due(now + timedelta(minutes=3))
+        assert (result.sent, result.failed) == (2, 0), result.errors
+    assert [message["Subject"] for message in smtp.to("wara@example.org")] == [
+        "You're registered: Solidarity meeting",
+        "Registration cancelled: Solidarity meeting",
+        "You're registered: Solidarity meeting",
+    ]
+    notice = smtp.to("wara@example.org")[1].get_body(("plain",)).get_content()
+    assert "Hello Wara Mamani," in notice
+    assert "https://events.example.org/events/solidarity-meeting" in notice

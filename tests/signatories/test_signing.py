@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import email
+from email import policy
+from pathlib import Path
+
 import itsdangerous.timed
 import pytest
 
@@ -264,3 +268,32 @@ class TestRateLimit:
         assert "Please wait a minute and try again." in text_of(response)
         assert client.get(PATH).status_code == 200  # reading is fine
         assert len(signatures(app)) == 2
+
+
+class TestWithdrawingWithTheFileBackend:
+    @pytest.fixture
+    def app_config(self, tmp_path, monkeypatch):
+        """Mail written as .eml files into this test's own instance folder (the default)."""
+        monkeypatch.setenv("CONVOCA_INSTANCE_PATH", str(tmp_path / "instance"))
+        return {"MAIL_BACKEND": "file", "MAIL_SERVER": "", "RATELIMIT_ENABLED": False}
+
+    def test_withdrawing_removes_the_signatures_eml_files(self, app, client, statement):
+        outbox = Path(app.instance_path) / "outbox"
+        sign(client, name="Wara Mamani", email="wara.mamani@example.net")
+        sign(client, name="Rosa Quispe", email="rosa.quispe@example.net")
+        deliver(app)
+
+        def written_to(address: str) -> list[Path]:
+            return [path for path in outbox.glob("*.eml") if address.encode() in path.read_bytes()]
+
+        [first] = written_to("wara.mamani@example.net")
+        with first.open("rb") as file:
+            message = email.message_from_binary_file(file, policy=policy.default)
+        confirm_path = link(message, "confirm")
+        client.post(confirm_path, data={"csrf_token": csrf_token(client, confirm_path)})
+
+        withdraw_path = link(message, "withdraw")
+        client.post(withdraw_path, data={"csrf_token": csrf_token(client, withdraw_path)})
+        assert written_to("wara.mamani@example.net") == []
+        assert not any(b"Wara Mamani" in path.read_bytes() for path in outbox.glob("*.eml"))
+        assert len(written_to("rosa.quispe@example.net")) == 1  # someone else's stays
