@@ -7,7 +7,7 @@ CATALOGUES := $(wildcard service/translations/*/LC_MESSAGES/messages.po)
 COMPILED := $(CATALOGUES:.po=.mo)
 export FLASK_APP := wsgi
 
-.PHONY: run test lint bench babel install browser calendar-tools clean
+.PHONY: run test lint bench babel install browser deploy-tools calendar-tools clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,15 @@ browser:
 	  else echo "browser tests need /usr/bin/chromium: sudo apt-get install chromium"; fi; \
 	fi
 
+# nginx and Caddy, to check deploy/'s site files and serve the app through them (systemd-analyze
+# comes with systemd). Installing them starts no server where a policy-rc.d forbids it (Docker).
+deploy-tools:
+	@if ! command -v nginx >/dev/null || ! command -v caddy >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ] || [ -n "$$CI" ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx caddy >/dev/null; \
+	  else echo "deploy tests need nginx and caddy: sudo apt-get install nginx caddy"; fi; \
+	fi
+
 # ical.js, the parser inside Thunderbird, Nextcloud and FullCalendar, to read our .ics as they do.
 calendar-tools: node_modules/.package-lock.json
 
@@ -49,7 +58,7 @@ node_modules/.package-lock.json: package.json
 	npm install --no-audit --no-fund --silent
 	@touch $@
 
-test: install browser calendar-tools
+test: install browser deploy-tools calendar-tools
 	$(BIN)/pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
 
 lint: install

@@ -57,7 +57,7 @@ def retry_failed_command() -> None:
 def dkim_keygen_command(selector: str | None, domain: str | None, output: Path | None) -> None:
     """Write a new 2048-bit RSA key pair for DKIM and print the DNS record to publish."""
     config = current_app.config
-    selector = selector or config["DKIM_SELECTOR"]
+    selector = selector or str(config["DKIM_SELECTOR"] or "")  # 2027 from the env is a number
     if not selector:
         raise click.UsageError("give --selector (or set DKIM_SELECTOR), e.g. --selector 2027")
     domain = domain or config["DKIM_DOMAIN"] or compose.sender_domain()

@@ -77,7 +77,8 @@ def load_signer(config: dict[str, Any]) -> DKIMSigner | None:
     domain = config["DKIM_DOMAIN"]
     if not domain:
         return None
-    selector, key_path = config["DKIM_SELECTOR"], config["DKIM_PRIVATE_KEY_PATH"]
+    # str(): CONVOCA_DKIM_SELECTOR=2027 arrives as a number (environment values are JSON).
+    selector, key_path = str(config["DKIM_SELECTOR"]), config["DKIM_PRIVATE_KEY_PATH"]
     try:
         private_key = Path(key_path).read_bytes()
         dkim.crypto.parse_pem_private_key(private_key)

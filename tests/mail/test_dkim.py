@@ -40,7 +40,7 @@ def app_config(smtp, key_path):
         **smtp_config(smtp),
         "RATELIMIT_ENABLED": False,
         "DKIM_DOMAIN": DOMAIN,
-        "DKIM_SELECTOR": SELECTOR,
+        "DKIM_SELECTOR": int(SELECTOR),  # as CONVOCA_DKIM_SELECTOR=2027 arrives: JSON, a number
         "DKIM_PRIVATE_KEY_PATH": str(key_path),
     }
 
