@@ -1,17 +1,19 @@
-"""The systemd units in deploy/systemd verify cleanly and are hardened, checked by
-``systemd-analyze`` in a root laid out as docs/deploy.md installs Convoca (systemd runs no
-services on this machine, so that is as far as a test can go)."""
+"""deploy/install.sh lays Convoca out, and the systemd units it installs verify cleanly and
+are hardened, checked by ``systemd-analyze`` in that root (systemd runs no services on this
+machine, so that is as far as a test can go)."""
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
+import stat
 import subprocess
 from pathlib import Path
 
 import pytest
 
-from tests.deploy.conftest import DEPLOY, require_tool
+from tests.deploy.conftest import DEPLOY, read_env_file, require_tool, run
 
 UNITS = sorted(path.name for path in (DEPLOY / "systemd").iterdir())
 SERVICES = [name for name in UNITS if name.endswith(".service")]
@@ -21,14 +23,14 @@ SYSTEM_UNITS = next((path for path in UNIT_FOLDERS if path.is_dir()), None)
 
 @pytest.fixture(scope="module")
 def root(tmp_path_factory) -> Path:
-    """/ as docs/deploy.md leaves it: the code in /opt/convoca (its programs stand-ins),
-    the env file, the state and backup folders, our units beside the system's own."""
+    """/ as deploy/install.sh lays it out (DESTDIR), with the code in /opt/convoca (its
+    programs stand-ins: the venv is the one step install.sh leaves to the real machine)."""
     require_tool("systemd-analyze")
     if SYSTEM_UNITS is None:
         pytest.skip("no systemd unit folder on this machine")
     root = tmp_path_factory.mktemp("root")
+    run([str(DEPLOY / "install.sh")], env={**os.environ, "DESTDIR": str(root)})
     shutil.copytree(SYSTEM_UNITS, root / "usr/lib/systemd/system", symlinks=True)
-    shutil.copytree(DEPLOY / "systemd", root / "etc/systemd/system")
     shutil.copytree(DEPLOY, root / "opt/convoca/deploy")
     programs = root / "opt/convoca/.venv/bin"
     programs.mkdir(parents=True)
@@ -37,11 +39,30 @@ def root(tmp_path_factory) -> Path:
         (programs / name).chmod(0o755)
     (root / "bin").mkdir()
     shutil.copy(shutil.which("kill"), root / "bin/kill")
-    (root / "etc/convoca").mkdir()
-    (root / "etc/convoca/convoca.env").write_text((DEPLOY / "convoca.env").read_text())
-    for folder in ("var/lib/convoca", "var/backups/convoca"):
-        (root / folder).mkdir(parents=True)
     return root
+
+
+def test_install_lays_out_the_files_and_keeps_what_was_changed(root):
+    env_file = root / "etc/convoca/convoca.env"
+    assert stat.S_IMODE(env_file.stat().st_mode) == 0o640  # it holds the secret key
+    secret = read_env_file(env_file)["CONVOCA_SECRET_KEY"]
+    assert re.fullmatch(r"[0-9a-f]{64}", secret)
+    for folder in ("var/lib/convoca", "var/backups/convoca", "etc/convoca"):
+        assert stat.S_IMODE((root / folder).stat().st_mode) == 0o750
+    assert sorted(path.name for path in (root / "etc/systemd/system").iterdir()) == UNITS
+    assert os.access(root / "usr/local/bin/convoca-flask", os.X_OK)
+    site = root / "etc/nginx/sites-available/convoca"
+    assert site.read_text() == (DEPLOY / "nginx/convoca.conf").read_text()
+
+    site.write_text(site.read_text() + "# the operator's own line\n")
+    result = run([str(DEPLOY / "install.sh")], env={**os.environ, "DESTDIR": str(root)})
+    assert f"kept your {site}" in result.stdout
+    assert site.read_text().endswith("# the operator's own line\n")
+    assert (site.with_name("convoca.new")).read_text() == (
+        DEPLOY / "nginx/convoca.conf"
+    ).read_text()
+    assert read_env_file(env_file)["CONVOCA_SECRET_KEY"] == secret  # never replaced
+    site.with_name("convoca.new").unlink()
 
 
 def analyze(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
