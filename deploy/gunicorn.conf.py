@@ -1,6 +1,6 @@
 """Gunicorn settings for deploy/systemd/convoca-web.service (``gunicorn -c`` this file).
 
-Workers: ``GUNICORN_WORKERS`` in /etc/convoca/convoca.env, else 2 × CPU cores + 1, gunicorn's
+Workers: ``GUNICORN_WORKERS`` in /etc/convoca/convoca.env, else 2 * CPU cores + 1, gunicorn's
 own rule of thumb for sync workers. Each worker is a process with its own database pool.
 """
 
