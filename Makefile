@@ -42,13 +42,14 @@ browser:
 	  else echo "browser tests need /usr/bin/chromium: sudo apt-get install chromium"; fi; \
 	fi
 
-# nginx and Caddy, to check deploy/'s site files and serve the app through them (systemd-analyze
-# comes with systemd). Installing them starts no server where a policy-rc.d forbids it (Docker).
+# nginx and Caddy, to check deploy/'s site files and serve the app through them, and shellcheck
+# for its scripts (systemd-analyze comes with systemd). Installing nginx starts no server where
+# a policy-rc.d forbids it (Docker).
 deploy-tools:
-	@if ! command -v nginx >/dev/null || ! command -v caddy >/dev/null; then \
+	@if ! command -v nginx >/dev/null || ! command -v caddy >/dev/null || ! command -v shellcheck >/dev/null; then \
 	  if [ "$$(id -u)" = 0 ] || [ -n "$$CI" ]; then \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx caddy >/dev/null; \
-	  else echo "deploy tests need nginx and caddy: sudo apt-get install nginx caddy"; fi; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx caddy shellcheck >/dev/null; \
+	  else echo "deploy tests need nginx, caddy and shellcheck: sudo apt-get install nginx caddy shellcheck"; fi; \
 	fi
 
 # ical.js, the parser inside Thunderbird, Nextcloud and FullCalendar, to read our .ics as they do.

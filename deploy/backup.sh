@@ -19,8 +19,12 @@ postgres*)
 	pg_restore --list "$file.partial" >/dev/null
 	mv "$file.partial" "$file"
 	echo "wrote $file"
-	# The oldest beyond $BACKUP_KEEP go (names sort by time).
-	ls -1 "$BACKUP_DIR"/convoca-*.dump | head -n "-$BACKUP_KEEP" | while read -r old; do rm -- "$old"; done
+	# The oldest beyond $BACKUP_KEEP go (the glob sorts the names, and so their times).
+	set -- "$BACKUP_DIR"/convoca-*.dump
+	while [ "$#" -gt "$BACKUP_KEEP" ]; do
+		rm -- "$1"
+		shift
+	done
 	;;
 *)
 	exec "$FLASK" backup "$BACKUP_DIR" --keep "$BACKUP_KEEP"

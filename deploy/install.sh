@@ -3,8 +3,9 @@
 #   /opt/convoca/deploy/install.sh
 # Safe to run again: it never replaces /etc/convoca/convoca.env or a file you changed
 # (a changed unit or site file gets a .new beside it instead). DESTDIR=/some/root lays the
-# same files out under another root and skips what needs the real machine (the user, the
-# venv, systemctl): the test suite checks the result with systemd-analyze.
+# same files out under another root and skips what needs the real machine (the user and
+# ownership, the venv and the compiled Spanish catalogue, systemctl): the test suite checks
+# the result with systemd-analyze.
 set -eu
 APP_DIR=/opt/convoca
 DESTDIR=${DESTDIR:-}
@@ -47,7 +48,9 @@ place 0644 "$SOURCE/deploy/nginx/convoca.conf" "$DESTDIR/etc/nginx/sites-availab
 
 if [ -z "$DESTDIR" ]; then
 	[ -x "$APP_DIR/.venv/bin/gunicorn" ] || python3 -m venv "$APP_DIR/.venv"
-	"$APP_DIR/.venv/bin/pip" install --quiet "$APP_DIR"
+	# Editable: the services run the code in $APP_DIR (templates and static files live there).
+	"$APP_DIR/.venv/bin/pip" install --quiet --editable "$APP_DIR"
+	"$APP_DIR/.venv/bin/pybabel" compile --statistics -d "$APP_DIR/service/translations"
 	systemctl daemon-reload
 fi
 echo "installed; next: docs/deploy.md, step 2"

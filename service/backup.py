@@ -69,10 +69,11 @@ def backup_database(target: Path, now: datetime, keep: int | None = None) -> Pat
         finally:
             copy.close()
             source.close()
-        os.replace(partial, target)
-    except BaseException:
+        os.link(partial, target)  # fails if a file took the name meanwhile: never replaced
+    except FileExistsError:
+        raise BackupError(f"{target} exists: a backup never replaces another file") from None
+    finally:
         partial.unlink(missing_ok=True)
-        raise
     if keep is not None:
         _remove_old_backups(target.parent, keep)
     return target

@@ -178,3 +178,15 @@ def test_postgres_setup_makes_a_role_that_owns_its_database_and_nothing_more(tmp
             connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
             connection.execute(sa.text(f'DROP ROLE IF EXISTS "{name}"'))
         admin.dispose()
+
+
+SCRIPTS = sorted(
+    path for path in DEPLOY.iterdir() if path.is_file() and path.read_text().startswith("#!/bin/sh")
+)
+
+
+@pytest.mark.parametrize("script", SCRIPTS, ids=[path.name for path in SCRIPTS])
+def test_each_script_passes_shellcheck(script):
+    require_tool("shellcheck")
+    assert os.access(script, os.X_OK), f"{script.name} is not executable"
+    run(["shellcheck", "--shell=sh", str(script)])
