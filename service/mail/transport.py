@@ -106,8 +106,8 @@ class SMTPTransport:
             # Bytes go through smtplib as they are (only dot-stuffed, which the relay undoes).
             refused = self.connection.sendmail(message.sender, [message.recipient], message.data)
         except smtplib.SMTPRecipientsRefused as error:
-            [(code, message)] = list(error.recipients.values())[:1]
-            raise _failure(code, message) from error
+            [(code, reply)] = list(error.recipients.values())[:1]
+            raise _failure(code, reply) from error
         except smtplib.SMTPResponseException as error:
             if error.smtp_code == 421:  # the relay is closing the connection
                 self._close()
@@ -117,8 +117,8 @@ class SMTPTransport:
             self.connection = None
             raise TemporaryFailure(f"connection lost: {error}") from error
         if refused:
-            [(code, message)] = list(refused.values())[:1]
-            raise _failure(code, message)
+            [(code, reply)] = list(refused.values())[:1]
+            raise _failure(code, reply)
 
 
 def _failure(code: int, message: bytes | str) -> DeliveryError:
