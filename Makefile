@@ -7,7 +7,7 @@ CATALOGUES := $(wildcard service/translations/*/LC_MESSAGES/messages.po)
 COMPILED := $(CATALOGUES:.po=.mo)
 export FLASK_APP := wsgi
 
-.PHONY: run test lint bench babel install browser calendar-tools clean
+.PHONY: run test lint bench babel install browser deploy-tools calendar-tools clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,16 @@ browser:
 	  else echo "browser tests need /usr/bin/chromium: sudo apt-get install chromium"; fi; \
 	fi
 
+# nginx and Caddy, to check deploy/'s site files and serve the app through them, and shellcheck
+# for its scripts (systemd-analyze comes with systemd). Installing nginx starts no server where
+# a policy-rc.d forbids it (Docker).
+deploy-tools:
+	@if ! command -v nginx >/dev/null || ! command -v caddy >/dev/null || ! command -v shellcheck >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ] || [ -n "$$CI" ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx caddy shellcheck >/dev/null; \
+	  else echo "deploy tests need nginx, caddy and shellcheck: sudo apt-get install nginx caddy shellcheck"; fi; \
+	fi
+
 # ical.js, the parser inside Thunderbird, Nextcloud and FullCalendar, to read our .ics as they do.
 calendar-tools: node_modules/.package-lock.json
 
@@ -49,7 +59,7 @@ node_modules/.package-lock.json: package.json
 	npm install --no-audit --no-fund --silent
 	@touch $@
 
-test: install browser calendar-tools
+test: install browser deploy-tools calendar-tools
 	$(BIN)/pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
 
 lint: install

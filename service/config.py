@@ -42,6 +42,12 @@ DEFAULTS: dict[str, Any] = {
     "MAIL_BATCH_SIZE": 100,
     "MAIL_MAX_ATTEMPTS": 10,
     "MAIL_LEASE_SECONDS": 120,
+    # DKIM: with a domain set, every message is signed with the key at DKIM_PRIVATE_KEY_PATH
+    # (a PEM file; `flask mail dkim-keygen` writes one and prints the DNS record to publish at
+    # <DKIM_SELECTOR>._domainkey.<DKIM_DOMAIN>). Empty domain: mail goes out unsigned.
+    "DKIM_DOMAIN": "",  # the d= of signatures, normally the domain of MAIL_DEFAULT_SENDER
+    "DKIM_SELECTOR": "",  # names the key in DNS, e.g. "2027"; a new selector for a new key
+    "DKIM_PRIVATE_KEY_PATH": "",  # readable by the scheduler's user only (mode 0600)
     # How long a registration waits for the event's lock before "please try again".
     "LOCK_WAIT_SECONDS": 5,
     # Attendees' personal data is removed this many days after an event ends (per event too).
@@ -108,6 +114,7 @@ def load(app: Flask, overrides: dict[str, Any] | None) -> None:
         database_url = f"sqlite:///{Path(app.instance_path) / 'convoca.sqlite'}"
     app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(database_url)
     _require_secret_key(app)
+    _require_dkim_settings(app)
 
 
 def normalise_database_url(url: str) -> str:
@@ -128,3 +135,13 @@ def _require_secret_key(app: Flask) -> None:
         "SECRET_KEY is not set. Set CONVOCA_SECRET_KEY in the environment or SECRET_KEY in "
         "instance/config.py (e.g. python -c 'import secrets; print(secrets.token_hex(32))')."
     )
+
+
+def _require_dkim_settings(app: Flask) -> None:
+    """Half a DKIM set-up is an error at start-up, not mail that silently goes out unsigned."""
+    config = app.config
+    if config["DKIM_DOMAIN"] and not (config["DKIM_SELECTOR"] and config["DKIM_PRIVATE_KEY_PATH"]):
+        raise ConfigError(
+            "DKIM_DOMAIN is set, so DKIM_SELECTOR and DKIM_PRIVATE_KEY_PATH must be too: "
+            "flask mail dkim-keygen --selector NAME writes a key and prints its DNS record."
+        )

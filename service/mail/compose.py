@@ -9,6 +9,7 @@ Header values made from people's input pass through ``single_line`` first.
 from __future__ import annotations
 
 import functools
+from dataclasses import dataclass
 from email.header import Header
 from email.message import Message
 from email.mime.multipart import MIMEMultipart
@@ -22,6 +23,7 @@ from service.mail.models import OutboxMessage
 
 # Fold at RFC 5322's hard limit, not 78: a long unsubscribe URL then stays on its header's line.
 POLICY = compat32.clone(max_line_length=998)
+WIRE_POLICY = POLICY.clone(linesep="\r\n")  # SMTP's line end, in every byte we sign and send
 UNSAFE_HEADER_CHARACTERS = str.maketrans({"\r": " ", "\n": " ", "\x00": ""})
 
 
@@ -43,6 +45,29 @@ def _domain_of(sender: str) -> str:
 def _text(value: str) -> str | Header:
     """Plain ASCII as it is; anything else as an RFC 2047 encoded word."""
     return value if value.isascii() else Header(value, "utf-8")
+
+
+@dataclass(frozen=True)
+class OutgoingMessage:
+    """A message as it leaves: its envelope, and its bytes exactly as they go on the wire
+    (CRLF line ends; the DKIM signature is added on top of these very bytes)."""
+
+    sender: str
+    recipient: str
+    message_id: str
+    data: bytes
+
+
+def outgoing_message(message: OutboxMessage) -> OutgoingMessage:
+    """The outbox row as the bytes a transport sends (raises ValueError for an address the
+    email package cannot write)."""
+    email = build_email(message)
+    return OutgoingMessage(
+        sender=parseaddr(current_app.config["MAIL_DEFAULT_SENDER"])[1],
+        recipient=single_line(message.recipient),
+        message_id=message.message_id,
+        data=email.as_bytes(policy=WIRE_POLICY),
+    )
 
 
 def build_email(message: OutboxMessage) -> Message:

@@ -315,7 +315,7 @@ def _send_batch(
             _release(messages[index:], token, "lease expired before sending", current)
             return
         try:
-            transport.send(compose.build_email(message))
+            transport.send(compose.outgoing_message(message))
         except ValueError as error:  # an address the email package cannot write
             failure = PermanentFailure(f"cannot address the message: {error}")
             _record_failure(message, token, failure, current, max_attempts, result)
