@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 
 from flask import Flask
 
@@ -22,9 +23,9 @@ def sweep(app: Flask) -> None:
             log.info("queued %d reminder(s)", queued)
 
 
-def dispatch(app: Flask) -> None:
+def dispatch(app: Flask, stopping: threading.Event) -> None:
     with app.app_context():
-        result = dispatch_due(utc_now())
+        result = dispatch_due(utc_now(), stopping=stopping)
         if result.attempted:
             log.info(
                 "mail: sent %d, retrying %d, failed %d", result.sent, result.retrying, result.failed
