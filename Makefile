@@ -28,6 +28,8 @@ instance/config.py:
 	@echo "SECRET_KEY = \"$$($(PYTHON) -c 'import secrets; print(secrets.token_hex(32))')\"" >> $@
 	@echo "wrote a new SECRET_KEY to $@"
 
+# Links in mail point at the local server (a live site sets its own in CONVOCA_PUBLIC_URL).
+run: export CONVOCA_PUBLIC_URL ?= http://127.0.0.1:5000
 run: install instance/config.py
 	$(BIN)/flask db upgrade
 	$(BIN)/flask demo load

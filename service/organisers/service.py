@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import hashlib
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -47,6 +48,12 @@ def create_organiser(
 def _check_password(password: str) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
         raise AccountError(f"a password needs at least {MIN_PASSWORD_LENGTH} characters")
+
+
+def login_attempt_key(email: str) -> str:
+    """What failed logins to one account are counted under, whatever address they come
+    from: the email as ``authenticate`` compares it, hashed."""
+    return hashlib.sha256(normalise_email(email).encode("utf-8", "replace")).hexdigest()
 
 
 def authenticate(email: str, password: str, now: datetime) -> Organiser | None:

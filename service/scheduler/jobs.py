@@ -4,16 +4,23 @@ from __future__ import annotations
 
 import logging
 import threading
+from datetime import datetime
 
 from flask import Flask
 
 from service.db import utc_now
 from service.mail.service import dispatch_due
+from service.ops.service import record_heartbeat
 from service.organisers.retention import apply_retention
 from service.reminders.service import sweep_reminders
 from service.signatories.service import purge_unconfirmed
 
 log = logging.getLogger(__name__)
+
+
+def heartbeat(app: Flask, process: str, started_at: datetime) -> None:
+    with app.app_context():
+        record_heartbeat(process, started_at, utc_now())
 
 
 def sweep(app: Flask) -> None:

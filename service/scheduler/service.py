@@ -13,15 +13,25 @@ from flask import Flask
 from werkzeug.serving import is_running_from_reloader
 
 from service.db import utc_now
+from service.ops.service import this_process
 from service.scheduler import jobs
 
 
 def add_jobs(
     scheduler: BackgroundScheduler, app: Flask, now: datetime, stopping: threading.Event
 ) -> None:
-    """Sweep at start and every minute; dispatch at start and every few seconds; remove
-    personal data past its retention period at start and every night."""
+    """Beat at start and every half minute; sweep at start and every minute; dispatch at start
+    and every few seconds; remove personal data past its retention period at start and every
+    night."""
     common = {"args": [app], "max_instances": 1, "coalesce": True, "next_run_time": now}
+    scheduler.add_job(
+        jobs.heartbeat,
+        "interval",
+        seconds=app.config["SCHEDULER_HEARTBEAT_SECONDS"],
+        id="heartbeat",
+        kwargs={"process": this_process(), "started_at": now},
+        **common,
+    )
     scheduler.add_job(
         jobs.sweep, "interval", seconds=app.config["SCHEDULER_SWEEP_SECONDS"], id="sweep", **common
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -19,6 +20,7 @@ from service.db import begin_writing
 from service.extensions import db
 from service.mail import service as mail
 from service.mail.models import MessageKind, MessageStatus, OutboxMessage
+from service.ops.models import SchedulerHeartbeat
 from service.scheduler.service import start_in_process
 from tests.mail.fixtures import SMTPSink, free_port, smtp_config
 
@@ -70,12 +72,18 @@ def test_in_process_scheduler_sends_new_mail_within_seconds(app, smtp, monkeypat
     scheduler = start_in_process(app)
     try:
         assert scheduler is not None
-        assert {job.id for job in scheduler.get_jobs()} == {"sweep", "dispatch", "retention"}
+        assert {job.id for job in scheduler.get_jobs()} == {
+            "heartbeat",
+            "sweep",
+            "dispatch",
+            "retention",
+        }
         assert start_in_process(app) is None  # once per process
         queued_at = time.monotonic()
         queue_now(app)
         assert wait_for(lambda: len(smtp.messages) == 1)
         assert time.monotonic() - queued_at < 10
+        assert app.test_client().get("/healthz").status_code == 200  # it beats too
     finally:
         scheduler.shutdown(wait=True)
 
@@ -140,6 +148,9 @@ def test_flask_scheduler_run_sends_mail_then_stops_cleanly_on_a_signal_even_run_
         sent = db.session.scalar(select(OutboxMessage).where(OutboxMessage.dedupe_key == "now"))
         assert sent.status == MessageStatus.SENT
         assert sent.sent_at > datetime.now(UTC) - timedelta(minutes=1)
+        [beat] = db.session.scalars(select(SchedulerHeartbeat)).all()
+        assert beat.process == f"{socket.gethostname()}:{process.pid}"
+        assert beat.last_seen_at > datetime.now(UTC) - timedelta(minutes=1)
 
 
 class SlowRelay(SMTPSink):
