@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import enum
-import hashlib
+import hmac
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from flask import current_app
 from sqlalchemy import case, func, or_, select
 
 from service.events.models import Event
@@ -52,8 +53,12 @@ def _check_password(password: str) -> None:
 
 def login_attempt_key(email: str) -> str:
     """What failed logins to one account are counted under, whatever address they come
-    from: the email as ``authenticate`` compares it, hashed."""
-    return hashlib.sha256(normalise_email(email).encode("utf-8", "replace")).hexdigest()
+    from: the email as ``authenticate`` compares it, keyed-hashed with the secret key, so the
+    limiter's storage (Redis) holds no address nor a hash to try guesses against."""
+    secret = current_app.config["SECRET_KEY"]
+    key = secret if isinstance(secret, bytes) else secret.encode()
+    typed = normalise_email(email).encode("utf-8", "replace")
+    return hmac.new(key, typed, "sha256").hexdigest()
 
 
 def authenticate(email: str, password: str, now: datetime) -> Organiser | None:

@@ -59,8 +59,7 @@ def _login_account_limit() -> str:
 
 
 def _login_account() -> str:
-    """The account a login tries, as the rate limiter counts it: the email as logging in
-    compares it, hashed, so the limiter's storage (Redis) holds no addresses."""
+    """The account a login tries, as the rate limiter counts it."""
     return "login-account:" + service.login_attempt_key(request.form.get("email", ""))
 
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
+import redis
 from sqlalchemy import select
 
 from service.extensions import db
@@ -260,3 +263,28 @@ class TestRateLimitPerAccount:
             visitor = behind_proxy(app, f"203.0.113.{n}")
             assert login(visitor, organiser.email, organiser.password).status_code == 302
         assert login(behind_proxy(app, "203.0.113.9"), organiser.email, "wrong").status_code == 401
+
+
+class TestRateLimitStorage:
+    PREFIX = f"convoca-test-{uuid.uuid4().hex}"
+
+    @pytest.fixture
+    def app_config(self):
+        return {
+            "RATELIMIT_ENABLED": True,
+            "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/14",
+            "RATELIMIT_KEY_PREFIX": self.PREFIX,
+            "MAIL_BACKEND": "memory",
+        }
+
+    def test_the_shared_counters_hold_no_email_address(self, client, organiser):
+        assert login(client, organiser.email, "wrong").status_code == 401
+        store = redis.Redis.from_url("redis://127.0.0.1:6379/14")
+        try:
+            keys = [key.decode() for key in store.scan_iter(f"*{self.PREFIX}*")]
+            assert any("/127.0.0.1/" in key for key in keys)  # per address
+            assert any("/login-account:" in key for key in keys)  # and per account
+            assert not any("rosa" in key.lower() for key in keys)
+            store.delete(*keys)
+        finally:
+            store.close()
