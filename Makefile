@@ -26,8 +26,11 @@ instance/config.py:
 	@mkdir -p instance
 	@echo "# Written by 'make run' on first start. Keep it private." > $@
 	@echo "SECRET_KEY = \"$$($(PYTHON) -c 'import secrets; print(secrets.token_hex(32))')\"" >> $@
+	@echo 'PUBLIC_URL = "http://127.0.0.1:5000"  # where links in mail point' >> $@
 	@echo "wrote a new SECRET_KEY to $@"
 
+# Links in mail point at the local server (a live site sets its own in CONVOCA_PUBLIC_URL).
+run: export CONVOCA_PUBLIC_URL ?= http://127.0.0.1:5000
 run: install instance/config.py
 	$(BIN)/flask db upgrade
 	$(BIN)/flask demo load

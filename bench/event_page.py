@@ -103,6 +103,7 @@ def app_env(database_url: str, instance_path: str) -> dict[str, str]:
     env.update(
         FLASK_APP="wsgi",
         CONVOCA_SECRET_KEY="bench",
+        CONVOCA_PUBLIC_URL="http://127.0.0.1",
         DATABASE_URL=database_url,
         CONVOCA_INSTANCE_PATH=instance_path,
     )

@@ -672,6 +672,7 @@ def profile_export(database_url: str, instance: Path, limit: int = 25) -> str:
     app = create_app(
         {
             "SECRET_KEY": "bench",
+            "PUBLIC_URL": "http://127.0.0.1",
             "SQLALCHEMY_DATABASE_URI": database_url,
             "RATELIMIT_ENABLED": False,
             "SESSION_COOKIE_SECURE": False,

@@ -44,9 +44,11 @@ def register_extensions(app: Flask) -> None:
     i18n.init_app(app)
 
     from service import errors, security
+    from service.ops import proxies
 
     security.init_app(app)
     errors.init_app(app)
+    proxies.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:
@@ -54,6 +56,7 @@ def register_blueprints(app: Flask) -> None:
     from service.events.api import bp as events_api_bp
     from service.events.views import bp as events_bp
     from service.mail.views import bp as mail_bp
+    from service.ops.views import bp as ops_bp
     from service.organisers import statements  # noqa: F401 - adds its routes to organisers_bp
     from service.organisers.views import bp as organisers_bp
     from service.registration.views import bp as registration_bp
@@ -68,6 +71,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(signatories_bp)
     app.register_blueprint(signatories_api_bp)
     app.register_blueprint(organisers_bp)
+    app.register_blueprint(ops_bp)
 
 
 def register_commands(app: Flask) -> None:

@@ -13,6 +13,7 @@ from service import backup, demo
 from service.db import utc_now
 from service.events.cli import events_cli
 from service.mail.cli import mail_cli
+from service.ops.cli import doctor_command
 from service.organisers.cli import organisers_cli, retention_cli
 from service.reminders.cli import reminders_cli
 from service.scheduler.cli import scheduler_cli
@@ -57,6 +58,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(backup_command)
     app.cli.add_command(events_cli)
     app.cli.add_command(demo_cli)
+    app.cli.add_command(doctor_command)
     app.cli.add_command(mail_cli)
     app.cli.add_command(organisers_cli)
     app.cli.add_command(retention_cli)

@@ -6,6 +6,7 @@ import os
 import secrets
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Flask
 
@@ -13,8 +14,13 @@ DEFAULTS: dict[str, Any] = {
     "SITE_NAME": "Convoca",
     # Name of the campaign group running this site, shown in the header and feeds.
     "ORGANISATION_NAME": "Friends of Bolivia",
-    # Base URL for absolute links outside a request (mail, feeds, API), e.g. https://events.example.org
+    # The site's address, e.g. https://events.example.org: every absolute link (mail, feeds,
+    # the API, canonical and share links) starts with it, never with the request's Host.
+    # Required outside debug and tests (there: http://127.0.0.1:5000).
     "PUBLIC_URL": "",
+    # How many proxies (nginx, a load balancer) stand in front and set X-Forwarded-For, -Proto
+    # and -Host: their headers are then trusted (Werkzeug's ProxyFix). 0: headers ignored.
+    "TRUSTED_PROXIES": 0,
     "LANGUAGES": ["en", "es"],
     "BABEL_DEFAULT_LOCALE": "en",
     "BABEL_DEFAULT_TIMEZONE": "UTC",
@@ -73,6 +79,8 @@ DEFAULTS: dict[str, Any] = {
     "REGISTRATION_RATE_LIMIT": "10 per minute; 60 per hour",
     "SIGNATURE_RATE_LIMIT": "10 per minute; 60 per hour",
     "LOGIN_RATE_LIMIT": "5 per minute; 30 per hour",
+    # Failed logins per account (the email typed), from any number of addresses.
+    "LOGIN_ACCOUNT_RATE_LIMIT": "5 per minute; 30 per hour",
     # Public pages are rendered at most once per this many seconds (0: every time). The cache
     # is per process unless CACHE_TYPE says otherwise (Flask-Caching, e.g. RedisCache).
     "PAGE_CACHE_SECONDS": 10,
@@ -87,7 +95,14 @@ DEFAULTS: dict[str, Any] = {
     "SCHEDULER_ENABLED": False,
     "SCHEDULER_DISPATCH_SECONDS": 5,
     "SCHEDULER_SWEEP_SECONDS": 60,
+    # Each scheduler process (in-process ones too) records that it is alive this often...
+    "SCHEDULER_HEARTBEAT_SECONDS": 30,
+    # ...and /healthz and `flask doctor` call the site unhealthy without one for this long.
+    "SCHEDULER_HEARTBEAT_MAX_AGE": 120,
 }
+
+# PUBLIC_URL in debug and tests when none is set: where `flask run` serves.
+DEVELOPMENT_PUBLIC_URL = "http://127.0.0.1:5000"
 
 
 class ConfigError(RuntimeError):
@@ -115,6 +130,8 @@ def load(app: Flask, overrides: dict[str, Any] | None) -> None:
     app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(database_url)
     _require_secret_key(app)
     _require_dkim_settings(app)
+    _require_public_url(app)
+    _check_trusted_proxies(app)
 
 
 def normalise_database_url(url: str) -> str:
@@ -145,3 +162,36 @@ def _require_dkim_settings(app: Flask) -> None:
             "DKIM_DOMAIN is set, so DKIM_SELECTOR and DKIM_PRIVATE_KEY_PATH must be too: "
             "flask mail dkim-keygen --selector NAME writes a key and prints its DNS record."
         )
+
+
+def _require_public_url(app: Flask) -> None:
+    url = str(app.config.get("PUBLIC_URL") or "").strip()
+    if not url:
+        if app.debug or app.testing:
+            app.config["PUBLIC_URL"] = DEVELOPMENT_PUBLIC_URL
+            return
+        raise ConfigError(
+            "PUBLIC_URL is not set: links in mail, feeds and the API need the site's own "
+            "address. Set CONVOCA_PUBLIC_URL in the environment or PUBLIC_URL in "
+            "instance/config.py, e.g. https://events.example.org."
+        )
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        raise ConfigError(
+            f"PUBLIC_URL must be the site's absolute address, e.g. https://events.example.org, "
+            f"not {url!r}."
+        )
+    app.config["PUBLIC_URL"] = url.rstrip("/")
+
+
+def _check_trusted_proxies(app: Flask) -> None:
+    value = app.config.get("TRUSTED_PROXIES")
+    try:
+        trusted = int(value or 0)
+    except (TypeError, ValueError):
+        trusted = -1
+    if trusted < 0 or isinstance(value, bool):
+        raise ConfigError(
+            f"TRUSTED_PROXIES must be the number of proxies in front (0, 1, 2…), not {value!r}."
+        )
+    app.config["TRUSTED_PROXIES"] = trusted

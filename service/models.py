@@ -2,6 +2,7 @@
 
 from service.events.models import Event, EventPerson, Question, Supporter
 from service.mail.models import OutboxMessage, Unsubscription
+from service.ops.models import Observation, SchedulerHeartbeat
 from service.organisers.models import Announcement, ExportRecord, Organiser
 from service.registration.models import Answer, JoinClick, Registration
 from service.signatories.models import Signature, SignatureWord, Statement
@@ -13,10 +14,12 @@ __all__ = [
     "EventPerson",
     "ExportRecord",
     "JoinClick",
+    "Observation",
     "Organiser",
     "OutboxMessage",
     "Question",
     "Registration",
+    "SchedulerHeartbeat",
     "Signature",
     "SignatureWord",
     "Statement",

@@ -23,7 +23,8 @@ def cached_page(render: Callable[[], str]) -> str:
     seconds = int(current_app.config["PAGE_CACHE_SECONDS"])
     if seconds <= 0:
         return render()
-    key = f"page:{current_language()}:{request.host}:{request.full_path}"
+    # No Host in the key: pages link with PUBLIC_URL, whatever Host a request names.
+    key = f"page:{current_language()}:{request.full_path}"
     page: str | None = cache.get(key)
     if page is None:
         page = render()

@@ -42,13 +42,15 @@ def gunicorn_options() -> list[str]:
 
 
 def server_env(database_url: str, instance_path: Path, **settings: str) -> dict[str, str]:
-    """The environment of a served app: nothing from the developer's own configuration leaks in
-    (CONVOCA_PUBLIC_URL among it); ``settings`` are CONVOCA_* variables to add."""
+    """The environment of a served app and its ``flask`` commands: nothing from the developer's
+    own configuration leaks in; ``settings`` are CONVOCA_* variables to add. CONVOCA_PUBLIC_URL
+    is a placeholder here: ``gunicorn`` sets the address it serves on."""
     env = {key: value for key, value in os.environ.items() if not key.startswith("CONVOCA_")}
     env.pop("FLASK_DEBUG", None)
     env.update(
         CONVOCA_SECRET_KEY="test-server-secret-key",
         CONVOCA_INSTANCE_PATH=str(instance_path),
+        CONVOCA_PUBLIC_URL="http://127.0.0.1",
         DATABASE_URL=database_url,
         FLASK_APP="wsgi",
         PYTHONUNBUFFERED="1",
@@ -108,9 +110,11 @@ def _wait_until_serving(url: str, server: subprocess.Popen[bytes], log: Path) ->
 
 @contextmanager
 def gunicorn(env: dict[str, str], log: Path, workers: int = 2) -> Iterator[str]:
-    """Serve ``wsgi:app`` with ``env``; yields the base URL (no trailing slash)."""
+    """Serve ``wsgi:app`` with ``env``; yields the base URL (no trailing slash), which is also
+    the served app's PUBLIC_URL: the links it makes lead back to it."""
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
+    env = {**env, "CONVOCA_PUBLIC_URL": base_url}
     with log.open("wb") as log_file:
         server = subprocess.Popen(
             [

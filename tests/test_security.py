@@ -16,6 +16,7 @@ PAGES = [
     "/api/events/solidarity-meeting",
     "/events/no-such-event",
     "/static/style.css",
+    "/healthz",
 ]
 
 

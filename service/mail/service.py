@@ -13,6 +13,7 @@ import logging
 import random
 import re
 import secrets
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -225,8 +226,16 @@ class DispatchResult:
         return self.sent + self.retrying + self.failed
 
 
-def dispatch_due(now: datetime, *, batch_size: int | None = None) -> DispatchResult:
-    """Claim due messages in batches and send them until none is due (one pass)."""
+def dispatch_due(
+    now: datetime, *, batch_size: int | None = None, stopping: threading.Event | None = None
+) -> DispatchResult:
+    """Claim due messages in batches and send them until none is due (one pass).
+
+    Once ``stopping`` is set (the scheduler was told to stop) the pass claims nothing more:
+    the message being sent finishes, and the rest of its batch is released, due at once, for
+    the next dispatcher to take.
+    """
+    stopping = stopping or threading.Event()
     config = current_app.config
     batch_size = batch_size or int(config["MAIL_BATCH_SIZE"])
     lease = min(timedelta(seconds=int(config["MAIL_LEASE_SECONDS"])), LEASE_CAP)
@@ -234,15 +243,16 @@ def dispatch_due(now: datetime, *, batch_size: int | None = None) -> DispatchRes
     started = time.monotonic()
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     with make_transport(app) as transport:  # one relay connection for the whole pass
-        while True:
+        while not stopping.is_set():
             # Our clock moves on while we send; the lease is judged by it, never the database's.
             current = now + timedelta(seconds=time.monotonic() - started)
             token, messages = claim_due(current, batch_size, lease)
             if not messages:
                 return result
-            _send_batch(transport, messages, token, current, started, now, result)
+            _send_batch(transport, messages, token, current, started, now, result, stopping)
             if len(messages) < batch_size:
                 return result
+    return result
 
 
 def claim_due(now: datetime, limit: int, lease: timedelta) -> tuple[str, list[OutboxMessage]]:
@@ -306,11 +316,15 @@ def _send_batch(
     started: float,
     now: datetime,
     result: DispatchResult,
+    stopping: threading.Event,
 ) -> None:
     max_attempts = int(current_app.config["MAIL_MAX_ATTEMPTS"])
     messages = _render_batch(messages, token, current, max_attempts, result)
     for index, message in enumerate(messages):
         current = now + timedelta(seconds=time.monotonic() - started)
+        if stopping.is_set():
+            _release(messages[index:], token, "dispatcher stopped before sending", current)
+            return
         if message.lease_expires_at and current >= message.lease_expires_at:
             _release(messages[index:], token, "lease expired before sending", current)
             return

@@ -91,6 +91,23 @@ class SMTPTransport:
             raise RelayUnavailable(f"cannot reach {self.host}:{self.port}: {error}") from error
         return connection
 
+    def probe(self) -> str:
+        """Connect, say EHLO (after STARTTLS and login as configured) and quit; returns the
+        relay's greeting. Raises ``RelayUnavailable`` with the reason (``flask doctor``)."""
+        connection = self._connect()
+        try:
+            code, reply = connection.ehlo()
+        except (OSError, smtplib.SMTPException) as error:
+            raise RelayUnavailable(
+                f"no answer to EHLO from {self.host}:{self.port}: {error}"
+            ) from error
+        finally:
+            self.connection = connection
+            self._close()
+        if code != 250:
+            raise RelayUnavailable(_reply(code, reply))
+        return _reply(code, reply).splitlines()[0]
+
     def _close(self) -> None:
         if self.connection is not None:
             try:

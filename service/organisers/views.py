@@ -57,6 +57,19 @@ def _login_limit() -> str:
     return current_app.config["LOGIN_RATE_LIMIT"]
 
 
+def _login_account_limit() -> str:
+    return current_app.config["LOGIN_ACCOUNT_RATE_LIMIT"]
+
+
+def _login_account() -> str:
+    """The account a login tries, as the rate limiter counts it."""
+    return "login-account:" + service.login_attempt_key(request.form.get("email", ""))
+
+
+def _login_failed(response: BaseResponse) -> bool:
+    return response.status_code == 401
+
+
 def admin_required(view: Any) -> Any:
     @wraps(view)
     @login_required
@@ -70,6 +83,9 @@ def admin_required(view: Any) -> Any:
 
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(_login_limit, methods=["POST"])
+@limiter.limit(
+    _login_account_limit, methods=["POST"], key_func=_login_account, deduct_when=_login_failed
+)
 def login() -> str | BaseResponse | tuple[str, int]:
     if current_user.is_authenticated:
         return redirect(url_for(".dashboard"))

@@ -3,16 +3,24 @@
 from __future__ import annotations
 
 import logging
+import threading
+from datetime import datetime
 
 from flask import Flask
 
 from service.db import utc_now
 from service.mail.service import dispatch_due
+from service.ops.service import record_heartbeat
 from service.organisers.retention import apply_retention
 from service.reminders.service import sweep_reminders
 from service.signatories.service import purge_unconfirmed
 
 log = logging.getLogger(__name__)
+
+
+def heartbeat(app: Flask, process: str, started_at: datetime) -> None:
+    with app.app_context():
+        record_heartbeat(process, started_at, utc_now())
 
 
 def sweep(app: Flask) -> None:
@@ -22,9 +30,9 @@ def sweep(app: Flask) -> None:
             log.info("queued %d reminder(s)", queued)
 
 
-def dispatch(app: Flask) -> None:
+def dispatch(app: Flask, stopping: threading.Event) -> None:
     with app.app_context():
-        result = dispatch_due(utc_now())
+        result = dispatch_due(utc_now(), stopping=stopping)
         if result.attempted or result.unsubscribed:
             log.info(
                 "mail: sent %d, retrying %d, failed %d, not sent (unsubscribed) %d",

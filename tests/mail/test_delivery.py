@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -190,6 +191,36 @@ def test_a_dead_dispatchers_lease_expires_and_the_message_goes_again(app_context
     assert service.dispatch_due(NOW + timedelta(minutes=2)).sent == 1
     [received] = smtp.messages
     assert received["Message-ID"] == claimed[0].message_id
+
+
+def test_a_dispatcher_told_to_stop_sends_the_message_in_flight_and_releases_the_rest(
+    app_context, smtp, monkeypatch
+):
+    for n in range(3):
+        queue(f"stop:{n}", to=f"p{n}@example.org")
+    stopping = threading.Event()
+    receive = smtp.handle_DATA
+
+    async def stop_while_receiving(*args):
+        stopping.set()  # SIGTERM arrives while the relay takes the first message
+        return await receive(*args)
+
+    monkeypatch.setattr(smtp, "handle_DATA", stop_while_receiving)
+    result = service.dispatch_due(NOW, stopping=stopping)
+
+    assert result.sent == 1
+    assert [str(m["To"]) for m in smtp.messages] == ["Ana <p0@example.org>"]
+    assert message("stop:0").status == MessageStatus.SENT
+    for key in ("stop:1", "stop:2"):
+        released = message(key)
+        assert (released.status, released.lease_token, released.attempts) == (
+            MessageStatus.PENDING,
+            None,
+            0,
+        )
+    assert service.dispatch_due(NOW, stopping=stopping).attempted == 0  # claims nothing more
+    assert service.dispatch_due(NOW + timedelta(minutes=1)).sent == 2
+    assert len(smtp.messages) == 3
 
 
 def test_mail_status_counts_and_failures(app_context, smtp, runner):

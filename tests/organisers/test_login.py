@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
+import redis
 from sqlalchemy import select
 
 from service.extensions import db
 from service.organisers import service
 from service.organisers.models import Organiser
 from tests.events.test_pages import text_of
+from tests.ops.test_proxies import behind_proxy
 from tests.organisers.conftest import (
     PASSWORD,
     csrf_token,
@@ -244,3 +248,59 @@ class TestRateLimit:
         assert "Please wait a minute and try again." in text_of(refused)
         assert client.get("/organisers/").status_code == 302  # not logged in
         assert client.get("/organisers/login").status_code == 200  # the form still shows
+
+
+class TestRateLimitPerAccount:
+    @pytest.fixture
+    def app_config(self):
+        return {
+            "TRUSTED_PROXIES": 1,
+            "RATELIMIT_ENABLED": True,
+            "LOGIN_RATE_LIMIT": "100 per minute",
+            "LOGIN_ACCOUNT_RATE_LIMIT": "3 per minute",
+            "MAIL_BACKEND": "memory",
+        }
+
+    def test_failed_logins_to_one_account_are_limited_from_any_number_of_addresses(
+        self, app, organiser, make_organiser
+    ):
+        for n, spelling in enumerate(("rosa@example.org", " ROSA@example.org", "Rosa@Example.org")):
+            attempt = login(behind_proxy(app, f"203.0.113.{n}"), spelling, "wrong")
+            assert attempt.status_code == 401
+            assert FAILED in text_of(attempt)
+        refused = login(behind_proxy(app, "198.51.100.1"), organiser.email, organiser.password)
+        assert refused.status_code == 429  # even the right password, from a new address
+        assert "Please wait a minute and try again." in text_of(refused)
+        other = make_organiser("ines@example.org")
+        assert login(behind_proxy(app, "203.0.113.0"), other.email, "wrong").status_code == 401
+
+    def test_logging_in_with_the_right_password_uses_up_no_attempts(self, app, organiser):
+        for n in range(4):
+            visitor = behind_proxy(app, f"203.0.113.{n}")
+            assert login(visitor, organiser.email, organiser.password).status_code == 302
+        assert login(behind_proxy(app, "203.0.113.9"), organiser.email, "wrong").status_code == 401
+
+
+class TestRateLimitStorage:
+    PREFIX = f"convoca-test-{uuid.uuid4().hex}"
+
+    @pytest.fixture
+    def app_config(self):
+        return {
+            "RATELIMIT_ENABLED": True,
+            "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/14",
+            "RATELIMIT_KEY_PREFIX": self.PREFIX,
+            "MAIL_BACKEND": "memory",
+        }
+
+    def test_the_shared_counters_hold_no_email_address(self, client, organiser):
+        assert login(client, organiser.email, "wrong").status_code == 401
+        store = redis.Redis.from_url("redis://127.0.0.1:6379/14")
+        try:
+            keys = [key.decode() for key in store.scan_iter(f"*{self.PREFIX}*")]
+            assert any("/127.0.0.1/" in key for key in keys)  # per address
+            assert any("/login-account:" in key for key in keys)  # and per account
+            assert not any("rosa" in key.lower() for key in keys)
+            store.delete(*keys)
+        finally:
+            store.close()

@@ -1,0 +1,1 @@
+"""Running the site: the scheduler's heartbeat, proxies in front, /healthz and ``flask doctor``."""
