@@ -47,7 +47,8 @@ place 0755 "$SOURCE/deploy/convoca-flask" "$DESTDIR/usr/local/bin/convoca-flask"
 place 0644 "$SOURCE/deploy/nginx/convoca.conf" "$DESTDIR/etc/nginx/sites-available/convoca"
 
 if [ -z "$DESTDIR" ]; then
-	[ -x "$APP_DIR/.venv/bin/gunicorn" ] || python3 -m venv "$APP_DIR/.venv"
+	# Debian's own Python: one under /root or /usr/local (pyenv) is not the service user's.
+	[ -x "$APP_DIR/.venv/bin/gunicorn" ] || /usr/bin/python3 -m venv "$APP_DIR/.venv"
 	# Editable: the services run the code in $APP_DIR (templates and static files live there).
 	"$APP_DIR/.venv/bin/pip" install --quiet --editable "$APP_DIR"
 	"$APP_DIR/.venv/bin/pybabel" compile --statistics -d "$APP_DIR/service/translations"

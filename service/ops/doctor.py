@@ -143,7 +143,7 @@ def check_mail_relay() -> Check:
         "CONVOCA_MAIL_USERNAME and CONVOCA_MAIL_PASSWORD"
     )
     try:
-        transport = make_transport(current_app._get_current_object())  # type: ignore[attr-defined]
+        transport = _delivering_transport()
     except ValueError as error:
         return Check(FAIL, "mail", str(error), "set CONVOCA_MAIL_BACKEND to smtp, file or memory")
     if isinstance(transport, FileTransport):
@@ -217,10 +217,15 @@ def check_dkim(config: Any, resolver: dns.resolver.Resolver | None = None) -> Ch
 
 def _sends_mail() -> bool:
     try:
-        transport = make_transport(current_app._get_current_object())  # type: ignore[attr-defined]
+        return isinstance(_delivering_transport(), SMTPTransport)
     except ValueError:
         return False
-    return isinstance(transport, SMTPTransport)
+
+
+def _delivering_transport() -> Any:
+    """The transport that delivers, under the DKIM signer when there is one."""
+    transport = make_transport(current_app._get_current_object())  # type: ignore[attr-defined]
+    return transport.transport if isinstance(transport, signing.SigningTransport) else transport
 
 
 def _redis_urls(config: Any) -> Iterator[tuple[str, str]]:

@@ -74,6 +74,14 @@ class TestASiteSetUpRight:
         assert "last heartbeat 10 s ago" in found["scheduler"]
         assert "fix: set CONVOCA_DKIM_DOMAIN" in result.output
 
+    def test_with_dkim_on_the_relay_is_still_probed(self, app, runner, tmp_path, rsa_key):
+        """The signer wraps the transport; the doctor looks through it to the relay."""
+        app.config.update(TestDKIM().config(TestDKIM.write_key(tmp_path / "dkim.pem", rsa_key)))
+        beat(app, seconds_ago=10)
+        result = runner.invoke(args=["doctor"])
+        assert status(result.output, "mail") == "ok", result.output
+        assert "answered EHLO" in lines(result.output)["mail"]
+
 
 class TestWhatFails:
     @pytest.fixture
