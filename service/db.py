@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from sqlalchemy import CheckConstraint, Connection, DateTime, Engine, Enum, MetaData, String, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, mapped_column, registry, scoped_session
 from sqlalchemy.types import TypeDecorator
@@ -56,6 +57,13 @@ class Base(DeclarativeBase):
         metadata=MetaData(naming_convention=NAMING_CONVENTION),
         type_annotation_map={datetime: UTCDateTime()},
     )
+
+
+def conflict_insert(session: Session | scoped_session[Session], entity: Any) -> Any:
+    """``INSERT`` for the session's database with its ``ON CONFLICT`` clauses (PostgreSQL's
+    and SQLite's are spelt alike): ``.on_conflict_do_nothing()`` or ``…do_update()``."""
+    dialect = session.get_bind().dialect.name
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(entity)
 
 
 def not_blank(*columns: str) -> tuple[CheckConstraint, ...]:

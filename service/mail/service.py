@@ -27,7 +27,7 @@ from flask_babel import force_locale
 from sqlalchemy import ColumnElement, and_, bindparam, delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from service.db import begin_writing
+from service.db import begin_writing, conflict_insert
 from service.extensions import db
 from service.mail import compose
 from service.mail.models import (
@@ -595,7 +595,8 @@ def address_hash(address: str) -> str:
     can read the address back or test a guess against it."""
     key = current_app.config["SECRET_KEY"]
     key = key if isinstance(key, bytes) else key.encode()
-    return hmac.new(key, normalise_email(address).encode(), hashlib.sha256).hexdigest()
+    typed = normalise_email(address).encode("utf-8", "replace")  # whatever a form brought
+    return hmac.new(key, typed, hashlib.sha256).hexdigest()
 
 
 def unsubscribe_link(email: str, kind: MessageKind) -> str:
@@ -625,9 +626,8 @@ def unsubscribe(hashed_address: str, kind: MessageKind, now: datetime) -> None:
     if not _HEX_DIGEST.fullmatch(hashed_address):  # never an address stored by mistake
         raise ValueError("unsubscribe takes address_hash(address), not an address")
     begin_writing(db.session)
-    insert = postgresql.insert if _dialect() == "postgresql" else sqlite.insert
     db.session.execute(
-        insert(Unsubscription)
+        conflict_insert(db.session, Unsubscription)
         .values(address_hash=hashed_address, kind=kind, created_at=now)
         .on_conflict_do_nothing(index_elements=["address_hash", "kind"])
     )

@@ -10,10 +10,9 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import delete, func, select, text
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 
-from service.db import begin_writing
+from service.db import begin_writing, conflict_insert
 from service.extensions import db
 from service.ops.models import Observation, SchedulerHeartbeat
 
@@ -33,9 +32,8 @@ def record_heartbeat(process: str, started_at: datetime, now: datetime) -> None:
     """Say that ``process`` is alive at ``now`` (insert or update its row), and forget
     processes silent for a week."""
     begin_writing(db.session)
-    insert = postgresql.insert if _dialect() == "postgresql" else sqlite.insert
     db.session.execute(
-        insert(SchedulerHeartbeat)
+        conflict_insert(db.session, SchedulerHeartbeat)
         .values(process=process, started_at=started_at, last_seen_at=now)
         .on_conflict_do_update(index_elements=["process"], set_={"last_seen_at": now})
     )
@@ -63,9 +61,8 @@ def scheduler_is_late(age: timedelta | None) -> bool:
 
 def record_observation(name: str, now: datetime) -> None:
     begin_writing(db.session)
-    insert = postgresql.insert if _dialect() == "postgresql" else sqlite.insert
     db.session.execute(
-        insert(Observation)
+        conflict_insert(db.session, Observation)
         .values(name=name, last_seen_at=now)
         .on_conflict_do_update(index_elements=["name"], set_={"last_seen_at": now})
     )
@@ -97,7 +94,3 @@ def check_health(now: datetime) -> Health:
     finally:
         db.session.rollback()  # end the read: a health check holds nothing
     return Health(database=True, heartbeat_age=age, scheduler_late=scheduler_is_late(age))
-
-
-def _dialect() -> str:
-    return db.session.get_bind().dialect.name

@@ -6,9 +6,21 @@ backend's ``.eml`` copies), and the counts stay."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from flask import current_app
-from sqlalchemy import ColumnElement, String, and_, cast, delete, literal, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    String,
+    and_,
+    cast,
+    delete,
+    literal,
+    or_,
+    select,
+    update,
+)
 
 from service.db import begin_writing, empty_write_ahead_log
 from service.events.models import Event
@@ -53,7 +65,7 @@ def apply_retention(now: datetime) -> list[Event]:
 def _anonymise(event: Event, now: datetime) -> None:
     registrations = select(Registration.id).where(Registration.event_id == event.id)
     db.session.execute(delete(Answer).where(Answer.registration_id.in_(registrations)))
-    mail.delete_messages(_mail_about(event))
+    mail.delete_messages(_mail_about(event, registrations))
     db.session.execute(
         update(Registration)
         .where(Registration.event_id == event.id)
@@ -69,11 +81,10 @@ def _anonymise(event: Event, now: datetime) -> None:
     event.personal_data_removed_at = now
 
 
-def _mail_about(event: Event) -> ColumnElement[bool]:
+def _mail_about(event: Event, registration_ids: Select[Any]) -> ColumnElement[bool]:
     """Every message about the event, to anyone: registrants (also those whose registration
     was deleted when they registered again), speakers and organisers' tests alike."""
     params = OutboxMessage.params
-    registration_ids = select(Registration.id).where(Registration.event_id == event.id)
     return or_(
         params["event_id"].as_integer() == event.id,
         params["registration_id"].as_integer().in_(registration_ids),

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import enum
-import hmac
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from flask import current_app
 from sqlalchemy import case, func, or_, select
 
 from service.events.models import Event
@@ -49,16 +47,6 @@ def create_organiser(
 def _check_password(password: str) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
         raise AccountError(f"a password needs at least {MIN_PASSWORD_LENGTH} characters")
-
-
-def login_attempt_key(email: str) -> str:
-    """What failed logins to one account are counted under, whatever address they come
-    from: the email as ``authenticate`` compares it, keyed-hashed with the secret key, so the
-    limiter's storage (Redis) holds no address nor a hash to try guesses against."""
-    secret = current_app.config["SECRET_KEY"]
-    key = secret if isinstance(secret, bytes) else secret.encode()
-    typed = normalise_email(email).encode("utf-8", "replace")
-    return hmac.new(key, typed, "sha256").hexdigest()
 
 
 def authenticate(email: str, password: str, now: datetime) -> Organiser | None:

@@ -62,8 +62,10 @@ def _login_account_limit() -> str:
 
 
 def _login_account() -> str:
-    """The account a login tries, as the rate limiter counts it."""
-    return "login-account:" + service.login_attempt_key(request.form.get("email", ""))
+    """The account a login tries, as the rate limiter counts it, from whatever address: the
+    email's keyed hash (``mail.address_hash``), so the limiter's storage (Redis) holds no
+    address, nor a plain hash to test guesses against."""
+    return "login-account:" + mail.address_hash(request.form.get("email", ""))
 
 
 def _login_failed(response: BaseResponse) -> bool:
