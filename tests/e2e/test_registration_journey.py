@@ -44,3 +44,16 @@ def test_register_read_the_confirmation_and_cancel(page: Page, live_app, live_se
     with live_app.app_context():
         mail.dispatch_due(datetime.now(UTC))
     assert mailbox.to(address)[-1]["Subject"].startswith("Registration cancelled")
+
+
+def test_in_spanish_an_email_of_invisible_characters_is_refused_and_the_name_kept(
+    page: Page, live_app, live_server, mailbox
+):
+    page.goto(live_server + "/language/es?next=/events/bolivia-people-power-hope-solidarity")
+    page.get_by_label("Tu nombre").fill("Rosa Mamani")
+    page.get_by_label("Correo electrónico").fill(" \u200b\u00a0 ")
+    page.get_by_role("button", name="Inscribirse").click()
+
+    expect(page.get_by_text("Escribe tu dirección de correo electrónico.")).to_be_visible()
+    expect(page.get_by_label("Tu nombre")).to_have_value("Rosa Mamani")
+    assert page.url.endswith("/register")
