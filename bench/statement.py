@@ -172,7 +172,7 @@ TOWNS = ("La Paz", "El Alto", "Cochabamba", "Sucre", "London", "Leeds", "Glasgow
 
 def make_signatories(count: int, seed: int = 7) -> list[dict[str, Any]]:
     """``count`` plausible signatories, confirmed one a minute from 2027 on."""
-    from service.signatories.service import fold
+    from service.statements.service import fold
 
     chooser = random.Random(seed)
     start = datetime(2027, 1, 1, tzinfo=UTC)
@@ -208,8 +208,8 @@ def load_signatures(database_url: str, count: int) -> float:
     returns the seconds it took."""
     import sqlalchemy as sa
 
-    from service.signatories.models import Signature, SignatureWord, Statement
-    from service.signatories.service import name_words
+    from service.statements.models import Signature, SignatureWord, Statement
+    from service.statements.service import name_words
 
     started = time.perf_counter()
     engine = sa.create_engine(database_url)
@@ -237,7 +237,7 @@ def load_signatures(database_url: str, count: int) -> float:
             connection.exec_driver_sql("ANALYZE")  # fresh statistics, as autovacuum would
     finally:
         engine.dispose()
-    from service.signatories import service
+    from service.statements import service
 
     with bench_app(database_url).app_context():
         service.recount(statement_id)  # the counts the page shows, as after any bulk import
@@ -257,7 +257,7 @@ def query_plans(database_url: str) -> list[dict[str, Any]]:
     import sqlalchemy as sa
 
     from service.extensions import db
-    from service.signatories import service
+    from service.statements import service
 
     results = []
     with bench_app(database_url).app_context():

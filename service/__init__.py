@@ -60,16 +60,16 @@ def register_blueprints(app: Flask) -> None:
     from service.organisers import statements  # noqa: F401 - adds its routes to organisers_bp
     from service.organisers.views import bp as organisers_bp
     from service.registration.views import bp as registration_bp
-    from service.signatories.views import api as signatories_api_bp
-    from service.signatories.views import bp as signatories_bp
+    from service.statements.views import api as statements_api_bp
+    from service.statements.views import bp as statements_bp
 
     app.register_blueprint(i18n.bp)
     app.register_blueprint(events_bp)
     app.register_blueprint(events_api_bp)
     app.register_blueprint(mail_bp)
     app.register_blueprint(registration_bp)
-    app.register_blueprint(signatories_bp)
-    app.register_blueprint(signatories_api_bp)
+    app.register_blueprint(statements_bp)
+    app.register_blueprint(statements_api_bp)
     app.register_blueprint(organisers_bp)
     app.register_blueprint(ops_bp)
 

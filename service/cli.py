@@ -17,7 +17,7 @@ from service.ops.cli import doctor_command
 from service.organisers.cli import organisers_cli, retention_cli
 from service.reminders.cli import reminders_cli
 from service.scheduler.cli import scheduler_cli
-from service.signatories.cli import statements_cli
+from service.statements.cli import statements_cli
 
 demo_cli = AppGroup("demo", help="Demo content for a first look at Convoca.")
 

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from service.events import service as events
 from service.registration import service as registration
-from service.signatories import service as signatories
+from service.statements import service as statements
 
 LONDON = ZoneInfo("Europe/London")
 DEMO_EVENT_SLUG = "bolivia-people-power-hope-solidarity"
@@ -332,18 +332,18 @@ DEMO_SIGNATORIES = [
 
 def load_demo_statement(now: datetime) -> list[str]:
     """The demo statement, published and open, with a few confirmed signatories."""
-    statement = signatories.get_statement(DEMO_STATEMENT_SLUG)
-    fields = {**DEMO_STATEMENT, "status": signatories.StatementStatus.PUBLISHED}
+    statement = statements.get_statement(DEMO_STATEMENT_SLUG)
+    fields = {**DEMO_STATEMENT, "status": statements.StatementStatus.PUBLISHED}
     created = statement is None
-    statement = signatories.save_statement(statement, fields, now)
+    statement = statements.save_statement(statement, fields, now)
     added = 0
     for name, email, affiliation, town, country, show_name, featured in DEMO_SIGNATORIES:
-        if signatories.find_signature(statement.id, email) is not None:
+        if statements.find_signature(statement.id, email) is not None:
             continue
-        signer = signatories.Signer(name, email, affiliation, town, country, show_name)
-        signature = signatories.add_confirmed_signature(statement.id, signer, "en", now)
+        signer = statements.Signer(name, email, affiliation, town, country, show_name)
+        signature = statements.add_confirmed_signature(statement.id, signer, "en", now)
         if featured:
-            signatories.moderate(statement.id, signature.id, signatories.ModerationAction.FEATURE)
+            statements.moderate(statement.id, signature.id, statements.ModerationAction.FEATURE)
         added += 1
     return [
         f"{'created' if created else 'updated'} statement {statement.slug}",

@@ -5,7 +5,7 @@ from service.mail.models import OutboxMessage, Unsubscription
 from service.ops.models import Observation, SchedulerHeartbeat
 from service.organisers.models import Announcement, ExportRecord, Organiser
 from service.registration.models import Answer, JoinClick, Registration
-from service.signatories.models import Signature, SignatureWord, Statement
+from service.statements.models import Signature, SignatureWord, Statement
 
 __all__ = [
     "Announcement",

@@ -26,7 +26,7 @@ pytest_plugins = [
     "tests.events.fixtures",
     "tests.mail.fixtures",
     "tests.registration.fixtures",
-    "tests.signatories.fixtures",
+    "tests.statements.fixtures",
 ]
 
 POSTGRES_ADMIN_URL = os.environ.get(

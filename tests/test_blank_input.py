@@ -15,11 +15,11 @@ from service.extensions import db
 from service.forms import Form
 from service.mail.models import OutboxMessage
 from service.registration.models import Registration
-from service.signatories.models import Signature
+from service.statements.models import Signature
 from tests.events.test_pages import text_of
 from tests.mail.fixtures import smtp_config
 from tests.registration.fixtures import submit_registration
-from tests.signatories.fixtures import sign
+from tests.statements.fixtures import sign
 
 BLANKS = [
     " \t ",
@@ -90,7 +90,7 @@ def test_a_name_with_a_joiner_inside_is_still_a_name(app, make_event):
 def all_forms(base: type = Form) -> list[type]:
     import service.organisers.views
     import service.registration.views
-    import service.signatories.views  # noqa: F401
+    import service.statements.views  # noqa: F401
 
     found = []
     for subclass in base.__subclasses__():

@@ -7,7 +7,7 @@ import pytest
 
 from service.mail import service as mail
 from service.urls import absolute_url
-from tests.signatories.fixtures import SLUG as STATEMENT_SLUG
+from tests.statements.fixtures import SLUG as STATEMENT_SLUG
 
 PUBLIC = "https://events.example.org"
 FORGED = "evil.example"

@@ -10,8 +10,8 @@ from tests.mail.fixtures import smtp_config
 from tests.organisers.conftest import PASSWORD, Account, logged_in
 from tests.registration.fixtures import csrf_token, submit_registration
 from tests.registration.test_register import deliver, links
-from tests.signatories.fixtures import deliver as deliver_signatures
-from tests.signatories.fixtures import link, sign
+from tests.statements.fixtures import deliver as deliver_signatures
+from tests.statements.fixtures import link, sign
 
 EMAIL = "ana@example.org"
 

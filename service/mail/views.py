@@ -18,7 +18,7 @@ bp = Blueprint("mail", __name__)
 @no_store
 def unsubscribe(token: str) -> str:
     _hashed, kind = _read_or_404(token)
-    return render_template("mail/unsubscribe.html", token=token, kind=kind, done=False)
+    return render_template("unsubscribe.html", token=token, kind=kind, done=False)
 
 
 @bp.post("/unsubscribe/<token>")
@@ -27,7 +27,7 @@ def unsubscribe(token: str) -> str:
 def confirm_unsubscribe(token: str) -> str:
     hashed, kind = _read_or_404(token)
     service.unsubscribe(hashed, kind, utc_now())
-    return render_template("mail/unsubscribe.html", token=token, kind=kind, done=True)
+    return render_template("unsubscribe.html", token=token, kind=kind, done=True)
 
 
 def _read_or_404(token: str) -> tuple[str, MessageKind]:

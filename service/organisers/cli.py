@@ -11,7 +11,7 @@ from flask.cli import AppGroup
 from service.db import utc_now
 from service.events import service as events
 from service.organisers import export, retention, service
-from service.signatories.service import purge_unconfirmed
+from service.statements.service import purge_unconfirmed
 
 organisers_cli = AppGroup("organisers", help="Organiser accounts.")
 

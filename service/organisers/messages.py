@@ -31,7 +31,7 @@ def send_test(organiser: Organiser, event: Event, subject: str, body: str, now: 
         to=organiser.email,
         name=organiser.name or organiser.email,
         language="en",
-        template="announcement",
+        template="registration/announcement",
         params={"event_id": event.id, "subject": subject, "body": body},
         now=now,
     )
@@ -65,7 +65,7 @@ def send_announcement(
             to=email,
             name=name,
             language=language,
-            template="announcement",
+            template="registration/announcement",
             params={
                 "announcement_id": announcement.id,
                 "registration_id": registration_id,
@@ -87,7 +87,7 @@ def list_announcements(event_id: int) -> list[Announcement]:
     )
 
 
-@mail.message_builder("announcement")
+@mail.message_builder("registration/announcement")
 def announcement_content(params: dict[str, Any], memo: dict[Any, Any]) -> mail.MessageContent:
     if "announcement_id" in params:
         announcement = db.session.get(Announcement, params["announcement_id"])

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from service.db import Base, not_blank, utc_now
 from service.events.models import Event
-from service.signatories.models import Statement
+from service.statements.models import Statement
 
 
 def new_session_key() -> str:

@@ -26,12 +26,12 @@ from service.db import utc_now
 from service.events.views import MAX_PAGE
 from service.organisers.forms import ExportForm
 from service.organisers.views import bp
-from service.signatories import export as signature_export
-from service.signatories import service
-from service.signatories.forms import SignatureForm, StatementForm
-from service.signatories.models import SignatureStatus, Statement, StatementStatus
-from service.signatories.service import ModerationAction, SignatureFilter
-from service.signatories.views import render_statement_page
+from service.statements import export as signature_export
+from service.statements import service
+from service.statements.forms import SignatureForm, StatementForm
+from service.statements.models import SignatureStatus, Statement, StatementStatus
+from service.statements.service import ModerationAction, SignatureFilter
+from service.statements.views import render_statement_page
 
 
 @bp.get("/statements")

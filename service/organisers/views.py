@@ -45,7 +45,7 @@ from service.organisers.forms import (
 from service.registration import service as registration
 from service.reminders import service as reminders
 from service.security import forbid_storing
-from service.signatories import service as signatories
+from service.statements import service as signatories
 from service.text import render_markdown
 
 bp = Blueprint("organisers", __name__, url_prefix="/organisers")

@@ -138,7 +138,7 @@ def _queue_attendee_reminders(event: Event, now: datetime) -> int:
             to=email,
             name=name,
             language=language,
-            template="reminder",
+            template="reminders/reminder",
             params={
                 "event_id": event.id,
                 "minutes_before": reminder.minutes_before,
@@ -174,14 +174,14 @@ def _queue_speaker_reminders(event: Event, now: datetime) -> int:
             to=person.email,
             name=person.name,
             language=current_app.config["BABEL_DEFAULT_LOCALE"],
-            template="speaker_reminder",
+            template="reminders/speaker_reminder",
             params={"event_id": event.id, "minutes_before": reminder.minutes_before},
             now=now,
         )
     return queued
 
 
-@mail.message_builder("reminder", "speaker_reminder")
+@mail.message_builder("reminders/reminder", "reminders/speaker_reminder")
 def reminder_content(params: dict[str, Any], memo: dict[Any, Any]) -> mail.MessageContent:
     """A reminder's context, shared by every message about the same event in a batch."""
     key = ("reminder", params["event_id"], params["minutes_before"])

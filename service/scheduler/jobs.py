@@ -13,7 +13,7 @@ from service.mail.service import dispatch_due
 from service.ops.service import record_heartbeat
 from service.organisers.retention import apply_retention
 from service.reminders.service import sweep_reminders
-from service.signatories.service import purge_unconfirmed
+from service.statements.service import purge_unconfirmed
 
 log = logging.getLogger(__name__)
 

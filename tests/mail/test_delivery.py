@@ -32,7 +32,7 @@ def queue(
         to=to,
         name=name,
         language=extra.pop("language", "en"),
-        template="test_message",
+        template="mail/test_message",
         params={"body": extra.pop("body", "The meeting is on.")},
         now=now,
         **extra,

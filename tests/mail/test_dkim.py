@@ -66,7 +66,7 @@ def queue(key: str = "dkim:1", *, language: str = "en", name: str = "Ana", **ext
         to="ana@example.org",
         name=name,
         language=language,
-        template="test_message",
+        template="mail/test_message",
         params={"body": extra.pop("body", "The meeting is on.")},
         now=NOW,
         **extra,

@@ -45,7 +45,7 @@ def queue(key: str, *, kind=MessageKind.REMINDER, to=ADDRESS, name="Ana", now=NO
         to=to,
         name=name,
         language="en",
-        template="test_message",
+        template="mail/test_message",
         params={"body": "The meeting is on."},
         now=now,
     )

@@ -18,7 +18,7 @@ from service.extensions import db
 from service.mail.models import MessageKind, MessageStatus, OutboxMessage
 from service.organisers import service
 from service.organisers.models import ExportRecord
-from service.signatories import service as signatories
+from service.statements import service as signatories
 from tests.conftest import base_config
 from tests.organisers.conftest import logged_in, snapshot
 from tests.registration.fixtures import csrf_token

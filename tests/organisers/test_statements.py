@@ -10,12 +10,12 @@ from service.db import utc_now
 from service.extensions import db
 from service.mail.models import OutboxMessage
 from service.organisers.models import ExportRecord
-from service.signatories import service
-from service.signatories.models import Signature, SignatureStatus, Statement
+from service.statements import service
+from service.statements.models import Signature, SignatureStatus, Statement
 from tests.events.test_pages import text_of
 from tests.organisers.conftest import logged_in
 from tests.registration.fixtures import csrf_token
-from tests.signatories.fixtures import PATH, signatures
+from tests.statements.fixtures import PATH, signatures
 
 FORM = {
     "title": "Solidarity with Bolivia",

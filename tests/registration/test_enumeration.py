@@ -11,10 +11,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from service.registration.models import RegistrationStatus
-from service.signatories import service as signatories
+from service.statements import service as signatories
 from tests.registration.fixtures import csrf_token, submit_registration
 from tests.registration.test_register import deliver, registrations
-from tests.signatories.fixtures import sign
+from tests.statements.fixtures import sign
 
 KNOWN, UNKNOWN = "known@example.org", "nobody-registered@example.org"
 NOW = datetime.now(UTC)

@@ -39,7 +39,7 @@ def queue_now(app) -> None:
             to="ana@example.org",
             name="Ana",
             language="en",
-            template="test_message",
+            template="mail/test_message",
             params={"body": "hello"},
             now=datetime.now(UTC),
         )
@@ -189,7 +189,7 @@ def test_sigterm_during_a_slow_send_delivers_every_message_exactly_once_after_a_
                 to=f"p{n}@example.org",
                 name=f"P{n}",
                 language="en",
-                template="test_message",
+                template="mail/test_message",
                 params={"body": "hello"},
                 now=datetime.now(UTC),
             )

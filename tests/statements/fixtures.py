@@ -17,8 +17,8 @@ from werkzeug.test import TestResponse
 from service.db import utc_now
 from service.extensions import db
 from service.mail import service as mail
-from service.signatories import service
-from service.signatories.models import Signature, Statement, StatementStatus
+from service.statements import service
+from service.statements.models import Signature, Statement, StatementStatus
 from tests.registration.fixtures import csrf_token
 
 SLUG = "solidarity-with-bolivia"

@@ -11,10 +11,10 @@ import pytest
 
 from service.extensions import db
 from service.mail.models import OutboxMessage
-from service.signatories.models import Signature, SignatureStatus, SignatureWord
+from service.statements.models import Signature, SignatureStatus, SignatureWord
 from tests.events.test_pages import text_of
 from tests.registration.fixtures import csrf_token
-from tests.signatories.fixtures import PATH, deliver, link, sign, signatures
+from tests.statements.fixtures import PATH, deliver, link, sign, signatures
 
 
 def test_sign_confirm_listed_withdraw(app, client, smtp, statement):

@@ -19,15 +19,15 @@ from service.extensions import limiter
 from service.i18n import current_language
 from service.page_cache import cached_page
 from service.security import no_store
-from service.signatories import service
-from service.signatories.forms import SignatureForm
-from service.signatories.models import Statement
-from service.signatories.service import CONFIRM, WITHDRAW, LinkedSignature, SignatoryOrder
+from service.statements import service
+from service.statements.forms import SignatureForm
+from service.statements.models import Statement
+from service.statements.service import CONFIRM, WITHDRAW, LinkedSignature, SignatoryOrder
 from service.text import render_markdown
 from service.urls import absolute_url
 
-bp = Blueprint("signatories", __name__)
-api = Blueprint("signatories_api", __name__, url_prefix="/api")
+bp = Blueprint("statements", __name__)
+api = Blueprint("statements_api", __name__, url_prefix="/api")
 
 MAX_SEARCH_LENGTH = 100
 API_PAGE_SIZE = 500
@@ -43,7 +43,7 @@ def list_statements() -> str:
 
 
 def _render_statement_list() -> str:
-    return render_template("signatories/list.html", statements=service.list_published())
+    return render_template("statements/list.html", statements=service.list_published())
 
 
 @bp.get("/statements/<slug>")
@@ -91,9 +91,9 @@ def render_statement_page(
     page = request.args.get("page", 1, type=int)
     if not 1 <= page <= service.MAX_PAGE:
         abort(404)
-    url = absolute_url("signatories.show_statement", slug=statement.slug)
+    url = absolute_url("statements.show_statement", slug=statement.slug)
     return render_template(
-        "signatories/show.html",
+        "statements/show.html",
         statement=statement,
         title=statement.localised("title", language),
         summary=statement.localised("summary", language),
@@ -112,7 +112,7 @@ def render_statement_page(
 def check_inbox(slug: str) -> str:
     """The same page for a first signature, a repeat and a bot: the email says which."""
     statement = _public_statement_or_404(slug)
-    return render_template("signatories/check_inbox.html", statement=statement)
+    return render_template("statements/check_inbox.html", statement=statement)
 
 
 @bp.get("/signature/confirm/<token>")
@@ -132,7 +132,7 @@ def confirm_signature(token: str) -> str:
     if signature is None:
         abort(404)
     return render_template(
-        "signatories/confirmed.html",
+        "statements/confirmed.html",
         signature=signature,
         statement=signature.statement,
         withdraw_url=service.withdraw_url(signature),
@@ -142,7 +142,7 @@ def confirm_signature(token: str) -> str:
 def _confirm_page(linked: LinkedSignature, token: str) -> str:
     signature = linked.signature
     return render_template(
-        "signatories/confirm.html",
+        "statements/confirm.html",
         signature=signature,
         statement=signature.statement,
         expired=linked.expired and not signature.is_confirmed,
@@ -157,7 +157,7 @@ def _confirm_page(linked: LinkedSignature, token: str) -> str:
 def renew_link(token: str) -> str:
     linked = _linked_or_404(CONFIRM, token)
     service.renew_confirmation(linked.signature.id, utc_now())
-    return render_template("signatories/link_sent.html", statement=linked.signature.statement)
+    return render_template("statements/link_sent.html", statement=linked.signature.statement)
 
 
 @bp.get("/signature/withdraw/<token>")
@@ -166,7 +166,7 @@ def withdraw(token: str) -> str:
     linked = _linked_or_404(WITHDRAW, token, usable=True)
     signature = linked.signature
     return render_template(
-        "signatories/withdraw.html", signature=signature, statement=signature.statement
+        "statements/withdraw.html", signature=signature, statement=signature.statement
     )
 
 
@@ -176,7 +176,7 @@ def withdraw_signature(token: str) -> str:
     linked = _linked_or_404(WITHDRAW, token, usable=True)
     statement = linked.signature.statement
     service.withdraw(linked.signature.id)
-    return render_template("signatories/withdrawn.html", statement=statement)
+    return render_template("statements/withdrawn.html", statement=statement)
 
 
 @api.after_request

@@ -7,11 +7,11 @@ import re
 import pytest
 
 from service.extensions import db
-from service.signatories import service
-from service.signatories.models import Signature, SignatureStatus
+from service.statements import service
+from service.statements.models import Signature, SignatureStatus
 from tests.events.test_pages import text_of
 from tests.registration.fixtures import csrf_token
-from tests.signatories.fixtures import PATH, deliver, link, sign
+from tests.statements.fixtures import PATH, deliver, link, sign
 
 
 def listed_names(response) -> list[str]:

@@ -11,7 +11,7 @@ from sqlalchemy import Select, case, select
 
 from service.organisers.export import Column, local_times, stored_time, stream_csv
 from service.organisers.service import record_export
-from service.signatories.models import Signature, SignatureStatus, Statement
+from service.statements.models import Signature, SignatureStatus, Statement
 
 STATUS_NAMES = {status.value: status.value for status in SignatureStatus}
 

@@ -27,7 +27,7 @@ from service.mail import service as mail
 from service.mail.models import MessageKind, OutboxMessage
 from service.mail.service import normalise_email
 from service.security import read_link, sign_link
-from service.signatories.models import (
+from service.statements.models import (
     Signature,
     SignatureStatus,
     SignatureWord,
@@ -271,7 +271,7 @@ def public_statement_data(statement: Statement, page: int, per_page: int) -> dic
         "slug": statement.slug,
         "title": statement.title,
         "title_es": statement.title_es,
-        "url": absolute_url("signatories.show_statement", slug=statement.slug),
+        "url": absolute_url("statements.show_statement", slug=statement.slug),
         "open_for_signing": statement.open_for_signing,
         "target": statement.target_count,
         "count": statement.signature_count,
@@ -387,7 +387,7 @@ def _queue_signature_mail(signature: Signature, now: datetime, *, renew: bool = 
         to=signature.email,
         name=signature.name,
         language=signature.language,
-        template=f"signatories/{template}",
+        template=f"statements/{template}",
         params={"signature_id": signature.id},
         now=now,
     )
@@ -477,12 +477,12 @@ def purge_unconfirmed(now: datetime) -> int:
 
 def confirm_url(signature: Signature) -> str:
     token = sign_link(CONFIRM, [signature.id, signature.link_secret])
-    return absolute_url("signatories.confirm", token=token)
+    return absolute_url("statements.confirm", token=token)
 
 
 def withdraw_url(signature: Signature) -> str:
     token = sign_link(WITHDRAW, [signature.id, signature.link_secret])
-    return absolute_url("signatories.withdraw", token=token)
+    return absolute_url("statements.withdraw", token=token)
 
 
 @dataclass(frozen=True)
@@ -510,7 +510,7 @@ def signature_from_link(purpose: str, token: str) -> LinkedSignature | None:
     return LinkedSignature(signature, expired)
 
 
-@mail.message_builder("signatories/confirm", "signatories/confirmed")
+@mail.message_builder("statements/confirm", "statements/confirmed")
 def signature_content(params: dict[str, Any], memo: dict[Any, Any]) -> mail.MessageContent:
     signature = db.session.get(Signature, params["signature_id"])
     if signature is None:
@@ -520,7 +520,7 @@ def signature_content(params: dict[str, Any], memo: dict[Any, Any]) -> mail.Mess
         {
             "signature": signature,
             "statement": statement,
-            "statement_url": absolute_url("signatories.show_statement", slug=statement.slug),
+            "statement_url": absolute_url("statements.show_statement", slug=statement.slug),
             "confirm_url": confirm_url(signature),
             "withdraw_url": withdraw_url(signature),
             "link_days": int(current_app.config["CONFIRM_LINK_DAYS"]),

@@ -8,7 +8,7 @@ from wtforms.validators import Length, NumberRange, Optional, Regexp
 
 from service.events.schema import SLUG_PATTERN
 from service.forms import Form, PersonForm, Required
-from service.signatories.models import StatementStatus
+from service.statements.models import StatementStatus
 
 
 class SignatureForm(PersonForm):

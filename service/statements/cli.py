@@ -9,7 +9,7 @@ import click
 from flask.cli import AppGroup
 
 from service.db import utc_now
-from service.signatories import export, service
+from service.statements import export, service
 
 statements_cli = AppGroup("statements", help="Solidarity statements and their signatures.")
 
