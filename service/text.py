@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from functools import cache
 
 import nh3
@@ -51,7 +52,8 @@ def render_markdown(source: str | None) -> Markup:
 
 
 def plain_text(source: str | None) -> str:
-    """Markdown reduced to readable text, for calendar descriptions and meta tags."""
+    """Markdown reduced to readable text, for calendar descriptions and the text part of mail:
+    tags dropped, and the entities they leave (``&amp;``) read back."""
     if not source:
         return ""
-    return nh3.clean(_parser().render(source), tags=set()).strip()
+    return html.unescape(nh3.clean(_parser().render(source), tags=set())).strip()

@@ -200,13 +200,17 @@ def render_message(message: OutboxMessage, memo: dict[Any, Any]) -> None:
 
 
 def render_email(template: str, context: dict[str, Any]) -> tuple[str, str, str]:
-    """Subject, text body and HTML body; the text template sets ``subject`` at top level."""
+    """Subject, text body and HTML body; the text template sets ``subject`` at top level,
+    and the HTML one gets it as ``subject_line`` (its ``<title>``)."""
     context = dict(context)
     current_app.update_template_context(context)
     environment = current_app.jinja_env
     text = environment.get_template(f"email/{template}.txt").make_module(context)
-    html = environment.get_template(f"email/{template}.html").render(context)
-    return compose.single_line(text.subject), str(text).strip() + "\n", html
+    subject = compose.single_line(text.subject)
+    html = environment.get_template(f"email/{template}.html").render(
+        {**context, "subject_line": subject}
+    )
+    return subject, str(text).strip() + "\n", html
 
 
 def _dialect() -> str:
