@@ -27,8 +27,8 @@ from service.organisers.messages import send_announcement, send_test
 from service.organisers.service import create_organiser
 from service.registration import service as registration
 from service.reminders.service import sweep_reminders
-from service.signatories import service as signatories
-from service.signatories.models import StatementStatus
+from service.statements import service as signatories
+from service.statements.models import StatementStatus
 from tests.events.fixtures import event_data
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
