@@ -27,7 +27,7 @@ from service.organisers.messages import send_announcement, send_test
 from service.organisers.service import create_organiser
 from service.registration import service as registration
 from service.reminders.service import sweep_reminders
-from service.statements import service as signatories
+from service.statements import service as statements
 from service.statements.models import StatementStatus
 from tests.events.fixtures import event_data
 
@@ -167,7 +167,7 @@ def organiser_test_message(language: str) -> str:
 
 
 def _statement() -> None:
-    signatories.save_statement(
+    statements.save_statement(
         None,
         {
             "slug": STATEMENT,
@@ -181,23 +181,23 @@ def _statement() -> None:
     )
 
 
-ANA_SIGNS = signatories.Signer(name="Ana Flores", email=ANA, affiliation="Unite", show_name=True)
+ANA_SIGNS = statements.Signer(name="Ana Flores", email=ANA, affiliation="Unite", show_name=True)
 
 
 def statement_confirm(language: str) -> str:
     _statement()
-    signatories.sign(STATEMENT, ANA_SIGNS, language, NOW)
+    statements.sign(STATEMENT, ANA_SIGNS, language, NOW)
     return ANA
 
 
 def statement_confirmed(language: str) -> str:
     """Signing again once confirmed mails a reminder that one has signed."""
     _statement()
-    signatories.sign(STATEMENT, ANA_SIGNS, language, NOW)
-    statement = signatories.get_statement(STATEMENT)
-    signatories.confirm_signature(signatories.find_signature(statement.id, ANA).id, NOW)
+    statements.sign(STATEMENT, ANA_SIGNS, language, NOW)
+    statement = statements.get_statement(STATEMENT)
+    statements.confirm_signature(statements.find_signature(statement.id, ANA).id, NOW)
     settle(NOW)
-    signatories.sign(STATEMENT, ANA_SIGNS, language, LATER)
+    statements.sign(STATEMENT, ANA_SIGNS, language, LATER)
     return ANA
 
 

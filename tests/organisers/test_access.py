@@ -18,7 +18,7 @@ from service.extensions import db
 from service.mail.models import MessageKind, MessageStatus, OutboxMessage
 from service.organisers import service
 from service.organisers.models import ExportRecord
-from service.statements import service as signatories
+from service.statements import service as statements
 from tests.conftest import base_config
 from tests.organisers.conftest import logged_in, snapshot
 from tests.registration.fixtures import csrf_token
@@ -93,14 +93,14 @@ def site(app: Flask, make_event, make_registration):
         )
         db.session.commit()
         question_id = question.id
-        statement = signatories.save_statement(
+        statement = statements.save_statement(
             None,
             {"slug": event.slug, "title": "Solidarity", "body": "We stand with you."},
             utc_now(),
         )
         organiser_id = service.create_organiser("other@example.org", "a long enough password").id
-        signature_id = signatories.add_confirmed_signature(
-            statement.id, signatories.Signer("Rosa", "rosa@example.org"), "en", utc_now()
+        signature_id = statements.add_confirmed_signature(
+            statement.id, statements.Signer("Rosa", "rosa@example.org"), "en", utc_now()
         ).id
     return {
         "slug": event.slug,

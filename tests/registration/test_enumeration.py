@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from service.registration.models import RegistrationStatus
-from service.statements import service as signatories
+from service.statements import service as statements
 from tests.registration.fixtures import csrf_token, submit_registration
 from tests.registration.test_register import deliver, registrations
 from tests.statements.fixtures import sign
@@ -115,8 +115,8 @@ def test_a_signatory_gets_the_same_answer_as_an_unknown_address(
 ):
     statement = make_statement(open_for_signing=open_for_signing)
     with app.app_context():
-        signer = signatories.Signer(name="Known Person", email=KNOWN, show_name=True)
-        signatories.add_confirmed_signature(statement.id, signer, "en", NOW)
+        signer = statements.Signer(name="Known Person", email=KNOWN, show_name=True)
+        statements.add_confirmed_signature(statement.id, signer, "en", NOW)
 
     def signing(email: str) -> tuple:
         client = app.test_client()
