@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import enum
 import sqlite3
-import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from sqlalchemy import CheckConstraint, Connection, DateTime, Engine, Enum, MetaData, String, event
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, mapped_column, registry, scoped_session
 from sqlalchemy.types import TypeDecorator
 
@@ -148,108 +148,84 @@ def _lower(value: str | None) -> str | None:
 
 @event.listens_for(Engine, "begin")
 def _begin_sqlite(connection: Connection) -> None:
-    if connection.dialect.name == "sqlite":
-        options = connection.get_execution_options()
-        mode = options.get(SQLITE_BEGIN_OPTION, "DEFERRED")
-        if mode == "IMMEDIATE":
-            _begin_immediate(
-                connection.connection.driver_connection,
-                options.get(LOCK_WAIT_OPTION, DEFAULT_LOCK_WAIT_MS) / 1000,
-            )
-        else:
-            connection.exec_driver_sql(f"BEGIN {mode}")
-
-
-def _begin_immediate(sqlite_connection: sqlite3.Connection, wait_seconds: float) -> None:
-    """``BEGIN IMMEDIATE``, trying again after short pauses until ``wait_seconds`` have passed.
-
-    SQLite's own busy handler (``busy_timeout``) first sleeps 1 ms, then 2, 5, 10… up to
-    100 ms between tries, while a registration holds the write lock for well under a
-    millisecond plus its commit: a worker could sleep on while the database was free. Here
-    the pauses start at 0.1 ms and never pass 2 ms. Raises SQLAlchemy's ``OperationalError``
-    ("database is locked") when the lock is still held at the end, as the busy timeout did.
-    """
-    deadline = time.monotonic() + wait_seconds
-    pause = FIRST_PAUSE_SECONDS
-    sqlite_connection.execute("PRAGMA busy_timeout=0")
+    """SQLAlchemy's documented recipe: emit SQLite's BEGIN ourselves, ``IMMEDIATE`` (the write
+    lock first) when the connection asks for it, waiting up to its lock wait for the lock."""
+    if connection.dialect.name != "sqlite":
+        return
+    options = connection.get_execution_options()
+    if options.get(SQLITE_BEGIN_OPTION) != "IMMEDIATE":
+        connection.exec_driver_sql("BEGIN")
+        return
+    wait_ms = options.get(LOCK_WAIT_OPTION)
+    if wait_ms is None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        return
+    connection.exec_driver_sql(f"PRAGMA busy_timeout={int(wait_ms)}")
     try:
-        while True:
-            try:
-                sqlite_connection.execute("BEGIN IMMEDIATE")
-                return
-            except sqlite3.OperationalError as error:
-                busy = error.sqlite_errorcode & 0xFF == sqlite3.SQLITE_BUSY  # or BUSY_RECOVERY…
-                if not busy or time.monotonic() >= deadline:
-                    raise OperationalError("BEGIN IMMEDIATE", None, error) from error
-            time.sleep(min(pause, max(deadline - time.monotonic(), 0)))
-            pause = min(pause * 2, LAST_PAUSE_SECONDS)
-    finally:  # later statements and transactions on this connection wait as usual
-        sqlite_connection.execute(f"PRAGMA busy_timeout={DEFAULT_LOCK_WAIT_MS}")
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    finally:
+        connection.exec_driver_sql(f"PRAGMA busy_timeout={DEFAULT_LOCK_WAIT_MS}")
 
 
 DEFAULT_LOCK_WAIT_MS = 5000
-FIRST_PAUSE_SECONDS, LAST_PAUSE_SECONDS = 0.0001, 0.002
 SQLITE_BEGIN_OPTION = "convoca_sqlite_begin"
 LOCK_WAIT_OPTION = "convoca_lock_wait_ms"
+_IN_UNIT_OF_WORK = "convoca_unit_of_work"
+
+
+class UnsavedChanges(RuntimeError):
+    """A unit of work was asked to begin while the session held changes made outside one."""
+
+
+@contextmanager
+def unit_of_work(lock_wait: float | None = None) -> Iterator[Session]:
+    """One unit of work: begin holding the database's write lock, commit at the end, roll
+    back on any error. Every public write of every area runs in one; nothing else commits.
+
+    On SQLite the transaction begins with ``BEGIN IMMEDIATE`` (a transaction that reads
+    first and writes later can otherwise fail with "database is locked" despite the busy
+    timeout); PostgreSQL needs nothing here: lock the rows you count (``with_for_update``).
+    ``lock_wait`` bounds how long this unit waits for any lock, on both databases (SQLite's
+    busy timeout for the BEGIN, PostgreSQL's ``lock_timeout`` for row locks).
+
+    A unit opened inside another joins it: the outer one commits or rolls back the whole.
+    """
+    from service.extensions import db  # extensions imports this module
+
+    session = db.session()
+    if session.info.get(_IN_UNIT_OF_WORK):
+        yield session
+        return
+    begin_writing(session, lock_wait)
+    session.info[_IN_UNIT_OF_WORK] = True
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.info.pop(_IN_UNIT_OF_WORK, None)
 
 
 def begin_writing(
     session: Session | scoped_session[Session], wait_seconds: float | None = None
 ) -> None:
-    """Start the session's transaction holding the database's write lock.
-
-    Call it first in a unit of work that reads and then writes. On SQLite this is BEGIN
-    IMMEDIATE: a transaction that reads first and writes later can fail with "database is
-    locked" despite the busy timeout. PostgreSQL needs nothing here (lock rows instead).
-    A transaction already open (a view's reads) is committed first: it has nothing to lose.
-    ``wait_seconds`` bounds how long this transaction waits for any lock, on both databases
-    (SQLite's busy timeout for the BEGIN, PostgreSQL's ``lock_timeout`` for the row locks).
-    """
+    """Start the session's transaction holding the write lock (see ``unit_of_work``, which
+    calls it). A transaction the session already has open may only have read: it is ended
+    first. Changes not yet flushed are refused, never committed behind their owner's back."""
     if isinstance(session, scoped_session):
         session = session()
+    if session.new or session.dirty or session.deleted:
+        raise UnsavedChanges("changes made outside a unit of work; make them inside one")
     if session.in_transaction():
-        if _only_read(session):
-            # Keep the connection: commit the reads on it and go on in a new transaction,
-            # rather than hand it back to the pool (a rollback on return, a ping on the next
-            # checkout) to get it again. Nothing loaded can go stale: the session holds no
-            # objects, and SQLAlchemy's transaction simply ends with the new one.
-            connection = session.connection()
-            driver_connection = connection.connection.driver_connection
-            if connection.dialect.name == "sqlite":
-                driver_connection.execute("COMMIT")
-                _begin_immediate(
-                    driver_connection,
-                    DEFAULT_LOCK_WAIT_MS / 1000 if wait_seconds is None else wait_seconds,
-                )
-                return
-            driver_connection.commit()  # psycopg begins the next transaction by itself
-            _set_lock_timeout(connection, wait_seconds)
-            return
-        session.commit()
+        session.commit()  # only reads: nothing is written, the connection goes back
     options: dict[str, Any] = {SQLITE_BEGIN_OPTION: "IMMEDIATE"}
     if wait_seconds is not None:
         options[LOCK_WAIT_OPTION] = int(wait_seconds * 1000)
-    _set_lock_timeout(session.connection(execution_options=options), wait_seconds)
-
-
-def _set_lock_timeout(connection: Connection, wait_seconds: float | None) -> None:
+    connection = session.connection(execution_options=options)
     if wait_seconds is not None and connection.dialect.name == "postgresql":
         connection.exec_driver_sql(f"SET LOCAL lock_timeout = '{int(wait_seconds * 1000)}ms'")
-
-
-def _only_read(session: Session) -> bool:
-    """Whether the session's open transaction is its own (not a test's outer transaction or
-    a savepoint), on SQLite or PostgreSQL, and has only read rows it does not hold (Core
-    queries): nothing to flush, nothing to expire."""
-    bind = session.get_bind()
-    transaction = session.get_transaction()
-    return (
-        isinstance(bind, Engine)
-        and bind.dialect.name in ("sqlite", "postgresql")
-        and transaction is not None
-        and not transaction.nested
-        and not (session.new or session.dirty or session.deleted or session.identity_map)
-    )
 
 
 def render_migration_type(type_: str, obj: Any, _autogen_context: Any) -> str | bool:
