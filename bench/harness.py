@@ -499,3 +499,29 @@ def import_events(app: App, env: dict[str, str], database: Database, *events: di
     path = database.tmp / "events.json"
     path.write_text(json.dumps(list(events)))
     app.flask(env, "events", "import", str(path))
+
+
+def pages_vs_bare(args: argparse.Namespace, ours: Server, bare: Server,
+                  pages: list[tuple[str, str, float | None]]) -> list[Row]:
+    """Each (row name, path, target): ours in req/s ÷ the bare route measured around it."""
+    for _name, path, _target in pages:
+        ours.get_ok(path)
+    if args.warmup:
+        for url in [bare.url + "/", *(ours.url + path for _n, path, _t in pages)]:
+            wrk(url, args.warmup)
+    rows = []
+    for name, path, target in pages:
+        loads = []
+
+        def measure(server: Server, path: str = path) -> float:
+            before = server.cpu()
+            loads.append(wrk(server.url + path, args.duration))
+            loads[-1].counts["cpu_ms"] = (server.cpu() - before) * 1000 / max(loads[-1].requests, 1)
+            return loads[-1].rate
+
+        value, baseline = between(lambda: measure(bare, "/"), lambda: measure(ours))
+        if loads[1].errors:
+            raise BenchError(f"{path}: {loads[1].errors} errors under load")
+        rows.append(throughput(name, value, baseline, "req/s", target))
+        rows[-1].note = f"{loads[1].counts['cpu_ms']:.2f} ms CPU/req  {path}"
+    return rows
