@@ -1,6 +1,6 @@
 """The public event pages against a bare Flask route measured in the same run.
 
-    .venv/bin/python bench/event_page.py [--db all] [--duration 10] [--json] [--app-root PATH]
+.venv/bin/python bench/event_page.py [--db all] [--duration 10] [--json] [--app-root PATH]
 """
 
 from __future__ import annotations

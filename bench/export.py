@@ -105,15 +105,21 @@ def fill(rows: int) -> int:
         question_id = db.session.scalar(
             sa.insert(Question.__table__)
             .values(
-                event_id=event_id, position=0, kind=QuestionKind.SHORT_TEXT, label=QUESTION,
-                label_es=QUESTION, choices=[], required=False,
+                event_id=event_id,
+                position=0,
+                kind=QuestionKind.SHORT_TEXT,
+                label=QUESTION,
+                label_es=QUESTION,
+                choices=[],
+                required=False,
             )
             .returning(Question.__table__.c.id)
         )
         clicked = sa.literal(start + timedelta(days=30), JoinClick.__table__.c.clicked_at.type)
         db.session.execute(
             sa.insert(JoinClick.__table__).from_select(
-                ["registration_id", "clicked_at"], ids.add_columns(clicked).where(table.c.id % 10 == 0)
+                ["registration_id", "clicked_at"],
+                ids.add_columns(clicked).where(table.c.id % 10 == 0),
             )
         )
         db.session.execute(
@@ -131,7 +137,8 @@ def export_ours(url: str, worker: int, target: Path) -> tuple[float, float, int,
     the CSV to the end: (seconds from the POST to the last byte, the worker's peak RSS growth
     meanwhile in MB, rows, header)."""
     opener = urllib.request.build_opener(
-        urllib.request.ProxyHandler({}), urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar())
+        urllib.request.ProxyHandler({}),
+        urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()),
     )
 
     def open_page(path: str, **fields: object) -> str:
@@ -142,10 +149,14 @@ def export_ours(url: str, worker: int, target: Path) -> tuple[float, float, int,
     token = harness.CSRF.search(open_page("/organisers/login")).group(1)
     open_page("/organisers/login", csrf_token=token, email=EMAIL, password=PASSWORD)
     page = open_page(f"/organisers/events/{SLUG}/attendees")
-    form = re.search(r'<form[^>]*action="([^"]*)"[^>]*>((?:(?!</form>).)*name="columns".*?)</form>', page, re.S)
+    form = re.search(
+        r'<form[^>]*action="([^"]*)"[^>]*>((?:(?!</form>).)*name="columns".*?)</form>', page, re.S
+    )
     if form is None:
         raise BenchError("the attendee page has no export form (not logged in?)")
-    columns = [html.unescape(c) for c in re.findall(r'name="columns"[^>]*value="([^"]*)"', form.group(2))]
+    columns = [
+        html.unescape(c) for c in re.findall(r'name="columns"[^>]*value="([^"]*)"', form.group(2))
+    ]
     body = urllib.parse.urlencode(
         {"csrf_token": harness.CSRF.search(form.group(2)).group(1), "columns": columns}, doseq=True
     ).encode()
@@ -176,7 +187,9 @@ def scenario(args: argparse.Namespace, database: Database) -> tuple[list[Row], l
     answers = len(ours_header) > len(HEADER.split(","))  # a column for the question's answers
     header = HEADER + (f",{QUESTION}" if answers else "")
     target = str(database.tmp / "dump.csv")
-    dump = app.run(["-c", DUMP, database.kind, url, target, str(event_id), header, str(answers)], env)
+    dump = app.run(
+        ["-c", DUMP, database.kind, url, target, str(event_id), header, str(answers)], env
+    )
     dump_seconds, dump_growth = (float(value) for value in dump.split())
     records = database.scalar("SELECT count(*), sum(rows) FROM export_records")
     if ours_header[:12] != HEADER.split(",") or len(ours_header) > 13:
@@ -186,7 +199,9 @@ def scenario(args: argparse.Namespace, database: Database) -> tuple[list[Row], l
     suffix = f"_{database.kind}"
     found = [
         harness.duration_row("export_time" + suffix, seconds, dump_seconds, "s", TIME_TARGET),
-        harness.duration_row("export_memory_growth" + suffix, max(growth, 0.1), max(dump_growth, 0.1), "MB", None),
+        harness.duration_row(
+            "export_memory_growth" + suffix, max(growth, 0.1), max(dump_growth, 0.1), "MB", None
+        ),
     ]
     found[1].note = "PASS" if growth < MEMORY_CEILING_MB else "FAIL"
     found[1].note += f" (< {MEMORY_CEILING_MB:.0f} MB)"

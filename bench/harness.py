@@ -124,8 +124,11 @@ def print_report(title: str, rows: list[Row], notes: list[str]) -> None:
         print(f"  {note}")
 
 
-def main(scenario: Callable[[argparse.Namespace, Database], tuple[list[Row], list[str]]],
-         args: argparse.Namespace, title: str) -> int:
+def main(
+    scenario: Callable[[argparse.Namespace, Database], tuple[list[Row], list[str]]],
+    args: argparse.Namespace,
+    title: str,
+) -> int:
     """Run ``scenario`` once per database asked for; print the table (and JSON); exit status
     0 measured, 1 could not run or a check failed, 2 with ``--strict`` when a target is missed."""
 
@@ -235,11 +238,12 @@ class App:
         self.python = str(root / ".venv" / "bin" / "python")
 
     def describe(self) -> str:
-        done = subprocess.run(
-            ["git", "-C", str(self.root), "log", "-1", "--format=%h %cs"],
-            capture_output=True, text=True, check=False,
-        )
-        return f"{self.root} at {done.stdout.strip() or 'unknown commit'}"
+        def git(*args: str) -> str:
+            command = ["git", "-C", str(self.root), *args]
+            return subprocess.run(command, capture_output=True, text=True).stdout.strip()
+
+        dirty = " with uncommitted changes" if git("status", "--porcelain") else ""
+        return f"{self.root} at {git('log', '-1', '--format=%h %cs') or '?'}{dirty}"
 
     def check(self) -> None:
         """The root has a .venv whose ``service`` package is the root's own."""
@@ -275,8 +279,14 @@ class App:
         """Run the root's Python with ``argv`` in the root; its stdout."""
         try:
             done = subprocess.run(
-                [self.python, *argv], cwd=self.root, env=env or None, input=stdin,
-                capture_output=True, text=True, timeout=900, check=False,
+                [self.python, *argv],
+                cwd=self.root,
+                env=env or None,
+                input=stdin,
+                capture_output=True,
+                text=True,
+                timeout=900,
+                check=False,
             )
         except subprocess.TimeoutExpired as error:
             raise BenchError(f"{argv[:3]} took over 900 s") from error
@@ -320,7 +330,10 @@ def children(pid: int) -> list[int]:
     found = []
     for entry in Path("/proc").iterdir():
         try:
-            if entry.name.isdigit() and int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid:
+            if (
+                entry.name.isdigit()
+                and int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid
+            ):
                 found.append(int(entry.name))
         except OSError:
             continue
@@ -330,8 +343,17 @@ def children(pid: int) -> list[int]:
 class Server:
     """``gunicorn -w N -k sync`` of the app root's .venv on a free loopback port."""
 
-    def __init__(self, label: str, app: App, spec: str, env: dict[str, str], *,
-                 cwd: Path | None = None, workers: int = 2, timeout: int = 30) -> None:
+    def __init__(
+        self,
+        label: str,
+        app: App,
+        spec: str,
+        env: dict[str, str],
+        *,
+        cwd: Path | None = None,
+        workers: int = 2,
+        timeout: int = 30,
+    ) -> None:
         self.label, self.app, self.spec, self.env = label, app, spec, env
         self.cwd, self.workers, self.timeout = cwd or app.root, workers, timeout
         self.log_path = Path(env["CONVOCA_INSTANCE_PATH"]).parent / f"gunicorn-{label}.log"
@@ -346,15 +368,33 @@ class Server:
     def __enter__(self) -> Server:
         for _attempt in range(3):  # the free port could be taken before gunicorn binds it
             self.port = free_port()
-            self._log = open(self.log_path, "ab")  # noqa: SIM115 (closed in __exit__)
+            self._log = open(self.log_path, "ab")  # closed in __exit__
             command = [
-                self.app.python, "-m", "gunicorn", "-w", str(self.workers), "-k", "sync",
-                "--bind", f"{LOOPBACK}:{self.port}", "--timeout", str(self.timeout),
-                "--graceful-timeout", "5", "--log-level", "warning", self.spec,
+                self.app.python,
+                "-m",
+                "gunicorn",
+                "-w",
+                str(self.workers),
+                "-k",
+                "sync",
+                "--bind",
+                f"{LOOPBACK}:{self.port}",
+                "--timeout",
+                str(self.timeout),
+                "--graceful-timeout",
+                "5",
+                "--log-level",
+                "warning",
+                self.spec,
             ]
             self.process = subprocess.Popen(
-                command, cwd=self.cwd, env=self.env, stdin=subprocess.DEVNULL,
-                stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True,
+                command,
+                cwd=self.cwd,
+                env=self.env,
+                stdin=subprocess.DEVNULL,
+                stdout=self._log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
             )
             if self._ready():
                 return self
@@ -441,8 +481,14 @@ class Load:
         return self.requests / self.seconds if self.seconds else 0.0
 
 
-def wrk(url: str, duration: int, script: str | None = None, *script_args: str,
-        connections: int = WRK_CONNECTIONS, threads: int = WRK_THREADS) -> Load:
+def wrk(
+    url: str,
+    duration: int,
+    script: str | None = None,
+    *script_args: str,
+    connections: int = WRK_CONNECTIONS,
+    threads: int = WRK_THREADS,
+) -> Load:
     """wrk on ``url``; with ``script`` (in bench/), the arguments after ``--``."""
     binary = shutil.which("wrk")
     if binary is None:
@@ -470,15 +516,12 @@ def wrk(url: str, duration: int, script: str | None = None, *script_args: str,
     return Load(int(total.group(1)), seconds, errors, counts)
 
 
-def between(baseline: Callable[[], float], ours: Callable[[], float]) -> tuple[float, float]:
-    """(ours, baseline) with the baseline measured just before and just after ours and
-    averaged, so outside load shows as a gap between the two rather than as a skew."""
-    before = baseline()
-    value = ours()
-    after = baseline()
+def around(before: float, after: float) -> float:
+    """A row's baseline: the mean of the baseline measured just before and just after it, so
+    outside load shows as a gap between the two rather than as a skew."""
     if max(before, after) and abs(before - after) / max(before, after) > 0.15:
         log(f"  warning: the baseline moved from {before:,.1f} to {after:,.1f}: a noisy run")
-    return value, (before + after) / 2
+    return (before + after) / 2
 
 
 def event_document(slug: str, **fields: Any) -> dict[str, Any]:
@@ -507,8 +550,9 @@ def import_events(app: App, env: dict[str, str], database: Database, *events: di
     app.flask(env, "events", "import", str(path))
 
 
-def pages_vs_bare(args: argparse.Namespace, ours: Server, bare: Server,
-                  pages: list[tuple[str, str, float | None]]) -> list[Row]:
+def pages_vs_bare(
+    args: argparse.Namespace, ours: Server, bare: Server, pages: list[tuple[str, str, float | None]]
+) -> list[Row]:
     """Each (row name, path, target): ours in req/s ÷ the bare route measured around it."""
     for _name, path, _target in pages:
         ours.get_ok(path)
@@ -517,17 +561,18 @@ def pages_vs_bare(args: argparse.Namespace, ours: Server, bare: Server,
             wrk(url, args.warmup)
     rows = []
     for name, path, target in pages:
-        loads = []
-
-        def measure(server: Server, path: str = path) -> float:
-            before = server.cpu()
-            loads.append(wrk(server.url + path, args.duration))
-            loads[-1].counts["cpu_ms"] = (server.cpu() - before) * 1000 / max(loads[-1].requests, 1)
-            return loads[-1].rate
-
-        value, baseline = between(lambda: measure(bare, "/"), lambda: measure(ours))
-        if loads[1].errors:
-            raise BenchError(f"{path}: {loads[1].errors} errors under load")
-        rows.append(throughput(name, value, baseline, "req/s", target))
-        rows[-1].note = f"{loads[1].counts['cpu_ms']:.2f} ms CPU/req  {path}"
+        runs = ((bare, "/"), (ours, path), (bare, "/"))
+        before, load, after = (timed(server, url, args.duration) for server, url in runs)
+        if load.errors:
+            raise BenchError(f"{path}: {load.errors} errors under load")
+        rows.append(throughput(name, load.rate, around(before.rate, after.rate), "req/s", target))
+        rows[-1].note = f"{load.counts['cpu_ms']:.2f} ms CPU/req  {path}"
     return rows
+
+
+def timed(server: Server, path: str, duration: int) -> Load:
+    """wrk on one of the server's URLs, with the server's CPU per request in counts."""
+    before = server.cpu()
+    load = wrk(server.url + path, duration)
+    load.counts["cpu_ms"] = (server.cpu() - before) * 1000 / max(load.requests, 1)
+    return load

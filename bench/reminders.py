@@ -34,7 +34,9 @@ def _sink(connection: Any) -> None:
 
         async def handle_DATA(self, _server: Any, _session: Any, envelope: Any) -> str:
             headers = envelope.content.split(b"\r\n\r\n", 1)[0].decode(errors="replace")
-            found = [line for line in headers.splitlines() if line.lower().startswith("message-id:")]
+            found = [
+                line for line in headers.splitlines() if line.lower().startswith("message-id:")
+            ]
             self.ids.append(found[0].split(":", 1)[1].strip() if found else "")
             return "250 2.0.0 OK"
 
@@ -62,16 +64,27 @@ def pipeline(count: int, port: int) -> dict[str, Any]:
     from service.reminders.service import sweep_reminders
 
     app = create_app(
-        {"MAIL_BACKEND": "smtp", "MAIL_SERVER": harness.LOOPBACK, "MAIL_PORT": port,
-         "MAIL_DEFAULT_SENDER": SENDER, "SCHEDULER_ENABLED": False}
+        {
+            "MAIL_BACKEND": "smtp",
+            "MAIL_SERVER": harness.LOOPBACK,
+            "MAIL_PORT": port,
+            "MAIL_DEFAULT_SENDER": SENDER,
+            "SCHEDULER_ENABLED": False,
+        }
     )
     with app.app_context():
         event_id = db.session.scalar(select(Event.id).where(Event.slug == "reminder-bench"))
         for first in range(0, count, 5000):
             rows = [
-                {"event_id": event_id, "name": f"Person {n}", "email": f"person{n}@example.org",
-                 "language": "es" if n % 3 == 0 else "en", "status": "confirmed",
-                 "organisation": "", "created_at": START - timedelta(days=3)}
+                {
+                    "event_id": event_id,
+                    "name": f"Person {n}",
+                    "email": f"person{n}@example.org",
+                    "language": "es" if n % 3 == 0 else "en",
+                    "status": "confirmed",
+                    "organisation": "",
+                    "created_at": START - timedelta(days=3),
+                }
                 for n in range(first, min(first + 5000, count))
             ]
             db.session.execute(insert(Registration), rows)
@@ -90,10 +103,22 @@ def pipeline(count: int, port: int) -> dict[str, Any]:
             {"subject": m.subject, "text": m.body_text, "html": m.body_html, "reply_to": m.reply_to}
             for m in db.session.scalars(select(OutboxMessage).limit(12))
         ]
-        statuses = dict(db.session.execute(select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)).all())
+        statuses = dict(
+            db.session.execute(
+                select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
+            ).all()
+        )
         ids = list(db.session.scalars(select(OutboxMessage.message_id)))
-    return {"queued": queued, "sent": sent - 1, "sweep": sweep, "seconds": seconds, "cpu": cpu,
-            "statuses": {getattr(key, "value", key): value for key, value in statuses.items()}, "ids": ids, "samples": samples}
+    return {
+        "queued": queued,
+        "sent": sent - 1,
+        "sweep": sweep,
+        "seconds": seconds,
+        "cpu": cpu,
+        "statuses": {getattr(key, "value", key): value for key, value in statuses.items()},
+        "ids": ids,
+        "samples": samples,
+    }
 
 
 def send_plain(samples: list[dict[str, str]], count: int, port: int) -> tuple[float, set[str]]:
@@ -120,7 +145,9 @@ def scenario(args: argparse.Namespace, database: Database) -> tuple[list[Row], l
     env = app.env(database)
     app.flask(env, "db", "upgrade")
     event = harness.event_document(
-        "reminder-bench", starts_at=START.isoformat(), ends_at=(START + timedelta(hours=2)).isoformat(),
+        "reminder-bench",
+        starts_at=START.isoformat(),
+        ends_at=(START + timedelta(hours=2)).isoformat(),
         speaker_reminder_offsets=[],
     )
     harness.import_events(app, env, database, event)
@@ -140,15 +167,26 @@ def scenario(args: argparse.Namespace, database: Database) -> tuple[list[Row], l
     finally:
         parent.send("stop")
         sink.join(10)
-    if ours["queued"] != args.count or ours["sent"] != args.count or ours["statuses"] != {"sent": args.count}:
+    if (
+        ours["queued"] != args.count
+        or ours["sent"] != args.count
+        or ours["statuses"] != {"sent": args.count}
+    ):
         raise BenchError(f"queued {ours['queued']}, sent {ours['sent']}, outbox {ours['statuses']}")
     if sorted(received) != sorted(ours["ids"]) or sorted(plain_received) != sorted(plain_ids):
         raise BenchError("the sink did not receive every message exactly once")
     row = harness.throughput(
-        f"reminders_pipeline_{database.kind}", args.count / ours["seconds"], args.count / plain_seconds, "msg/s", TARGET
+        f"reminders_pipeline_{database.kind}",
+        args.count / ours["seconds"],
+        args.count / plain_seconds,
+        "msg/s",
+        TARGET,
     )
-    row.note = f"sweep {ours['sweep']:.2f} s of {ours['seconds']:.2f} s, {ours['cpu'] * 1000 / args.count:.2f} ms CPU/msg"
-    return [row], [f"{args.count:,} reminders; baseline: plain smtplib over one connection, same sink"]
+    cpu_ms = ours["cpu"] * 1000 / args.count
+    row.note = f"sweep {ours['sweep']:.2f} s of {ours['seconds']:.2f} s, {cpu_ms:.2f} ms CPU/msg"
+    return [row], [
+        f"{args.count:,} reminders; baseline: plain smtplib over one connection, same sink"
+    ]
 
 
 if __name__ == "__main__":
