@@ -56,11 +56,11 @@ def get(url: str, timeout: float = 10.0) -> tuple[int, str]:
 # --- Command line and report ------------------------------------------------------------------
 
 
-def parser(description: str, duration: int = 10) -> argparse.ArgumentParser:
+def parser(description: str) -> argparse.ArgumentParser:
     """The options every scenario takes; a scenario adds its own."""
     found = argparse.ArgumentParser(description=description)
     found.add_argument("--db", choices=("sqlite", "postgresql", "all"), default="all")
-    found.add_argument("--duration", type=int, default=duration, help="seconds of wrk per URL")
+    found.add_argument("--duration", type=int, default=10, help="seconds of wrk per URL")
     found.add_argument("--warmup", type=int, default=2, help="seconds of wrk per URL first")
     found.add_argument("--json", action="store_true", help="end with the rows as a JSON line")
     found.add_argument("--strict", action="store_true", help="exit 2 if a ratio misses target")
@@ -78,8 +78,8 @@ class Row:
     name: str
     value: float
     unit: str
-    baseline: float | None
-    ratio: float | None
+    baseline: float
+    ratio: float
     target: float | None
     note: str = ""
 
@@ -88,21 +88,21 @@ class Row:
             "name": self.name,
             "value": round(self.value, 3),
             "unit": self.unit,
-            "baseline": None if self.baseline is None else round(self.baseline, 3),
-            "ratio": None if self.ratio is None else round(self.ratio, 3),
+            "baseline": round(self.baseline, 3),
+            "ratio": round(self.ratio, 3),
             "target": self.target,
         }
 
     @property
     def missed(self) -> bool:
-        return self.target is not None and (self.ratio or 0) < self.target
+        return self.target is not None and self.ratio < self.target
 
 
 def throughput(name: str, value: float, baseline: float, unit: str, target: float | None) -> Row:
     return Row(name, value, unit, baseline, value / baseline if baseline else 0.0, target)
 
 
-def duration_row(name: str, value: float, baseline: float, unit: str, target: float | None):
+def duration_row(name: str, value: float, baseline: float, unit: str, target: float | None) -> Row:
     """A time or a size: less is better, so ratio = baseline ÷ ours."""
     return Row(name, value, unit, baseline, baseline / value if value else 0.0, target)
 
@@ -112,13 +112,11 @@ def print_report(title: str, rows: list[Row], notes: list[str]) -> None:
     header = f"{'name':<36} {'value':>11} {'unit':<7} {'baseline':>11} {'ratio':>7} {'target':>6}"
     print(header + "\n" + "-" * len(header))
     for row in rows:
-        base = "-" if row.baseline is None else f"{row.baseline:,.2f}"
-        ratio = "-" if row.ratio is None else f"{row.ratio:.3f}"
         target = "-" if row.target is None else f"{row.target:.2f}"
         verdict = "" if row.target is None else ("BELOW TARGET" if row.missed else "ok")
         print(
-            f"{row.name:<36} {row.value:>11,.2f} {row.unit:<7} {base:>11} {ratio:>7} "
-            f"{target:>6}  {verdict} {row.note}".rstrip()
+            f"{row.name:<36} {row.value:>11,.2f} {row.unit:<7} {row.baseline:>11,.2f} "
+            f"{row.ratio:>7.3f} {target:>6}  {verdict} {row.note}".rstrip()
         )
     for note in notes:
         print(f"  {note}")
@@ -168,7 +166,9 @@ class Database:
         if kind == "sqlite":
             self.url = f"sqlite:///{self.tmp / 'bench.sqlite'}"
         else:
-            self.url = server.rsplit("/", 1)[0] + "/" + self.name
+            from sqlalchemy.engine import make_url
+
+            self.url = make_url(server).set(database=self.name).render_as_string(False)
 
     def url_for(self, name: str) -> str:
         """Another database beside ours (a baseline app's): a file, or a table in ours."""
@@ -253,7 +253,7 @@ class App:
         if not Path(found).resolve().is_relative_to(self.root):
             raise BenchError(f"{self.python} imports service from {found}, not {self.root}")
 
-    def env(self, database: Database, **extra: str) -> dict[str, str]:
+    def env(self, database: Database) -> dict[str, str]:
         """The caller's environment without its Convoca/Flask settings, plus the bench's."""
         env = {
             key: value
@@ -272,7 +272,6 @@ class App:
             CONVOCA_SESSION_COOKIE_SECURE="false",  # plain HTTP on loopback
             PYTHONPATH=f"{self.root}{os.pathsep}{BENCH_DIR}",
         )
-        env.update(extra)
         return env
 
     def run(self, argv: list[str], env: dict[str, str], stdin: str | None = None) -> str:
