@@ -46,6 +46,7 @@ def free_port() -> int:
 
 
 def get(url: str, timeout: float = 10.0) -> tuple[int, str]:
+    """(status, body) of ``url``, redirects followed."""
     try:
         with _HTTP.open(url, timeout=timeout) as answer:
             return answer.status, answer.read().decode(errors="replace")
@@ -109,13 +110,13 @@ def duration_row(name: str, value: float, baseline: float, unit: str, target: fl
 
 def print_report(title: str, rows: list[Row], notes: list[str]) -> None:
     print(f"\n{title}")
-    header = f"{'name':<36} {'value':>11} {'unit':<7} {'baseline':>11} {'ratio':>7} {'target':>6}"
+    header = f"{'name':<40} {'value':>11} {'unit':<7} {'baseline':>11} {'ratio':>7} {'target':>6}"
     print(header + "\n" + "-" * len(header))
     for row in rows:
         target = "-" if row.target is None else f"{row.target:.2f}"
         verdict = "" if row.target is None else ("BELOW TARGET" if row.missed else "ok")
         print(
-            f"{row.name:<36} {row.value:>11,.2f} {row.unit:<7} {row.baseline:>11,.2f} "
+            f"{row.name:<40} {row.value:>11,.2f} {row.unit:<7} {row.baseline:>11,.2f} "
             f"{row.ratio:>7.3f} {target:>6}  {verdict} {row.note}".rstrip()
         )
     for note in notes:
@@ -439,10 +440,19 @@ class Server:
         return sum(proc_cpu(pid) for pid in [self.process.pid, *self.worker_pids()])
 
     def get_ok(self, path: str) -> str:
-        status, body = get(self.url + path)
-        if status != 200:
-            raise BenchError(f"{self.label}: GET {path} answered {status}:\n{body[:500]}")
-        return body
+        """The page at ``path``, which must answer 200 without a redirect."""
+        try:
+            with _HTTP.open(self.url + path, timeout=30) as answer:
+                if answer.url == self.url + path:
+                    return answer.read().decode(errors="replace")
+                raise BenchError(f"{self.label}: GET {path} redirects to {answer.url}")
+        except urllib.error.HTTPError as error:
+            raise BenchError(f"{self.label}: GET {path} answered {error.code}") from error
+
+    def final_path(self, path: str) -> str:
+        """Where ``path`` leads once redirects are followed (wrk does not follow them)."""
+        with _HTTP.open(self.url + path, timeout=30) as answer:
+            return answer.url.removeprefix(self.url)
 
     def log_tail(self, lines: int = 20) -> str:
         try:
@@ -565,7 +575,7 @@ def pages_vs_bare(
         if load.errors:
             raise BenchError(f"{path}: {load.errors} errors under load")
         rows.append(throughput(name, load.rate, around(before.rate, after.rate), "req/s", target))
-        rows[-1].note = f"{load.counts['cpu_ms']:.2f} ms CPU/req  {path}"
+        rows[-1].note = f"{load.counts['cpu_ms']:.2f} ms gunicorn CPU/req  {path}"
     return rows
 
 

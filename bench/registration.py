@@ -42,7 +42,7 @@ def counts(database: Database, slug: str) -> tuple[int, int, int, int]:
 
 
 class Poster:
-    """The Lua script's form mode on one server, adding up what it sent and got back."""
+    """bench/register.lua on one server's form, adding up what it sent and got back."""
 
     def __init__(self, server: harness.Server, path: str) -> None:
         self.server, self.path, self.ok, self.posts, self.errors = server, path, 0, 0, 0
@@ -69,7 +69,8 @@ class Poster:
         return self._wrk(duration, "cycle", page, connections=2).counts["complete"]
 
 
-def check(label: str, found: tuple[int, int, int, int], poster: Poster, capacity: int) -> list:
+def check(label: str, found: tuple[int, int, int, int], poster: Poster, capacity: int) -> list[str]:
+    """What is wrong with an event's registrations after the load (empty: nothing)."""
     rows, emails, confirmed, waiting = found
     problems = []
     if not poster.ok <= rows <= poster.posts:

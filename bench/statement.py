@@ -112,7 +112,7 @@ def scenario(args: argparse.Namespace, database: Database) -> tuple[list[Row], l
         harness.Server("ours", app, "wsgi:app", env) as ours,
     ):
         rows = harness.pages_vs_bare(args, ours, bare, [("statement_page", page, CACHED)])
-        deep = page_1000(ours.get_ok(page))
+        deep = ours.final_path(page_1000(ours.get_ok(page)))
         with harness.Server("uncached", app, "wsgi:app", uncached_env) as uncached:
             rows += harness.pages_vs_bare(
                 args,
