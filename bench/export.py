@@ -33,8 +33,6 @@ kind, database, target, event_id = sys.argv[1], sys.argv[2], sys.argv[3], int(sy
 def kb(name):
     return next(int(l.split()[1]) for l in Path("/proc/self/status").read_text().splitlines()
                 if l.startswith(name + ":"))
-Path("/proc/self/clear_refs").write_text("5")
-before, started = kb("VmRSS"), time.perf_counter()
 query = ("SELECT r.name, r.email, r.organisation, r.status, r.created_at, r.language,"
     " r.keep_informed, r.keep_informed_at, r.checked_in_at IS NOT NULL, r.checked_in_at,"
     " EXISTS (SELECT 1 FROM join_clicks j WHERE j.registration_id = r.id), r.cancelled_at"
@@ -43,10 +41,14 @@ query = ("SELECT r.name, r.email, r.organisation, r.status, r.created_at, r.lang
 header = sys.argv[5].split(",")
 if kind == "sqlite":
     import sqlite3
+else:
+    import psycopg
+Path("/proc/self/clear_refs").write_text("5")  # the driver imported, VmHWM from now on
+before, started = kb("VmRSS"), time.perf_counter()
+if kind == "sqlite":
     connection = sqlite3.connect(database)
     cursor = connection.execute(query.format("?"), (event_id,))
 else:
-    import psycopg
     connection = psycopg.connect(database)
     cursor = connection.cursor(name="export")  # server-side, as ours
     cursor.itersize = 1000
