@@ -103,20 +103,20 @@ def scenario(args: argparse.Namespace, database: Database) -> tuple[list[Row], l
             app.call(env, "registration.py", "sqlite_pragmas")
         )
     app.run(["-c", "import registration_baseline_app"], base_env)  # its table, before the workers
-    with (
-        harness.Server("ours", app, "wsgi:app", env) as ours,
-        harness.Server(
-            "baseline", app, "registration_baseline_app:app", base_env, cwd=harness.BENCH_DIR
-        ) as base,
-    ):
-        event, plain = Poster(ours, f"/events/{SLUG}/register"), Poster(base, "/register")
-        rush = Poster(ours, f"/events/{RUSH_SLUG}/register")
-        if args.warmup:
-            event.rate(args.warmup), plain.rate(args.warmup)
-        before, value, after = (poster.rate(args.duration) for poster in (plain, event, plain))
+    with harness.Server("ours", app, "wsgi:app", env) as ours:
+        event, rush = (
+            Poster(ours, f"/events/{SLUG}/register"),
+            Poster(ours, f"/events/{RUSH_SLUG}/register"),
+        )
+        baseline_app = "registration_baseline_app:app"
+        with harness.Server("baseline", app, baseline_app, base_env, cwd=harness.BENCH_DIR) as base:
+            plain = Poster(base, "/register")
+            if args.warmup:
+                event.rate(args.warmup), plain.rate(args.warmup)
+            before, value, after = (poster.rate(args.duration) for poster in (plain, event, plain))
         rush.rate(max(1, min(args.duration, 3)))
         pg = database if database.kind == "postgresql" else None
-        with harness.cpu_meter(ours, pg) as spent:
+        with harness.cpu_meter(ours, pg) as spent:  # the baseline has stopped: ours alone
             complete = event.cycles(args.duration)
     problems = check("event", counts(database, SLUG), event, CAPACITY)
     problems += check("rush", counts(database, RUSH_SLUG), rush, RUSH_CAPACITY)
