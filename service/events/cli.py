@@ -56,11 +56,6 @@ def import_command(file: IO[str]) -> None:
 @click.option("--bom", is_flag=True, help="Start with a byte-order mark, for Excel.")
 def export_command(slug: str, output: IO[bytes], columns: str | None, bom: bool) -> None:
     """Write the attendees of event SLUG as CSV, with a progress bar on stderr."""
-    _write_export(slug, output, columns, bom)
-
-
-def _write_export(slug: str, output: IO[bytes], columns: str | None, bom: bool) -> None:
-    """Write the attendees of event SLUG as CSV (every column unless --columns)."""
     event = service.get_event(slug)
     if event is None:
         raise click.ClickException(f"no event with slug {slug!r}")
