@@ -23,9 +23,9 @@ from sqlalchemy.exc import IntegrityError
 
 from service.db import begin_writing, empty_write_ahead_log
 from service.extensions import db
+from service.identity import normalise_email
 from service.mail import service as mail
 from service.mail.models import MessageKind, OutboxMessage
-from service.mail.service import normalise_email
 from service.security import read_link, sign_link
 from service.statements.models import (
     Signature,

@@ -6,10 +6,10 @@ import csv
 import io
 from datetime import timedelta
 
+from service.csv_export import ExportRecord
 from service.db import utc_now
 from service.extensions import db
 from service.mail.models import OutboxMessage
-from service.organisers.models import ExportRecord
 from service.statements import service
 from service.statements.models import Signature, SignatureStatus, Statement
 from tests.events.test_pages import text_of
