@@ -39,7 +39,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from service.db import Base, utc_now
+from service.db import Base, unit_of_work, utc_now
 from service.extensions import db
 
 if TYPE_CHECKING:  # the records name what was exported, from the areas above this module
@@ -192,18 +192,18 @@ def record_export(
 ) -> None:
     """Record an export of an event's attendees, or (``statement_id``) of a statement's
     signatures."""
-    db.session.add(
-        ExportRecord(
-            organiser_id=organiser_id,
-            event_id=event_id,
-            statement_id=statement_id,
-            columns=columns,
-            rows=rows,
-            via=via,
-            created_at=now,
+    with unit_of_work():
+        db.session.add(
+            ExportRecord(
+                organiser_id=organiser_id,
+                event_id=event_id,
+                statement_id=statement_id,
+                columns=columns,
+                rows=rows,
+                via=via,
+                created_at=now,
+            )
         )
-    )
-    db.session.commit()
 
 
 def recent_exports(limit: int = 10) -> list[ExportRecord]:

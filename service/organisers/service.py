@@ -6,8 +6,9 @@ from datetime import datetime
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import func, select
+from sqlalchemy import select
 
+from service.db import unit_of_work
 from service.events.models import Event
 from service.extensions import db
 from service.identity import normalise_email
@@ -28,14 +29,13 @@ def create_organiser(
     email: str, password: str, *, name: str = "", admin: bool = False
 ) -> Organiser:
     email = normalise_email(email)
-    if db.session.scalar(select(Organiser.id).where(Organiser.email == email)) is not None:
-        raise AccountError(f"an organiser with the address {email} exists already")
     _check_password(password)
-    organiser = Organiser(
-        email=email, name=name, password_hash=_hasher.hash(password), is_admin=admin
-    )
-    db.session.add(organiser)
-    db.session.commit()
+    password_hash = _hasher.hash(password)  # slow by design: before the write lock
+    with unit_of_work():
+        if db.session.scalar(select(Organiser.id).where(Organiser.email == email)) is not None:
+            raise AccountError(f"an organiser with the address {email} exists already")
+        organiser = Organiser(email=email, name=name, password_hash=password_hash, is_admin=admin)
+        db.session.add(organiser)
     return organiser
 
 
@@ -55,10 +55,13 @@ def authenticate(email: str, password: str, now: datetime) -> Organiser | None:
         return None
     if organiser is None or not organiser.active:
         return None
-    if _hasher.check_needs_rehash(organiser.password_hash):
-        organiser.password_hash = _hasher.hash(password)
-    organiser.last_login_at = now
-    db.session.commit()
+    new_hash = (
+        _hasher.hash(password) if _hasher.check_needs_rehash(organiser.password_hash) else None
+    )
+    with unit_of_work():
+        if new_hash is not None:
+            organiser.password_hash = new_hash
+        organiser.last_login_at = now
     return organiser
 
 
@@ -69,9 +72,10 @@ def change_password(organiser: Organiser, current: str, new: str) -> bool:
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
     _check_password(new)
-    organiser.password_hash = _hasher.hash(new)
-    organiser.session_key = new_session_key()
-    db.session.commit()
+    new_hash = _hasher.hash(new)
+    with unit_of_work():
+        organiser.password_hash = new_hash
+        organiser.session_key = new_session_key()
     return True
 
 
@@ -79,8 +83,8 @@ def end_sessions(organiser: Organiser) -> None:
     """Log the account out everywhere: a copy of any of its session cookies, taken before,
     opens nothing after (logging out ends the session on the server, not only in the
     browser)."""
-    organiser.session_key = new_session_key()
-    db.session.commit()
+    with unit_of_work():
+        organiser.session_key = new_session_key()
 
 
 def disable_organiser(email: str) -> Organiser:
@@ -98,20 +102,20 @@ class LastAdmin(AccountError):
 def set_active(organiser: Organiser, active: bool) -> None:
     """Enable or disable an account; disabling ends its sessions everywhere at once. The last
     active admin cannot be disabled (nobody could manage accounts from the web after)."""
-    if not active and organiser.is_admin and organiser.active:
-        other_admins = db.session.scalar(
-            select(func.count()).where(
-                Organiser.is_admin.is_(True),
-                Organiser.active.is_(True),
-                Organiser.id != organiser.id,
-            )
-        )
-        if not other_admins:
-            raise LastAdmin(f"{organiser.email} is the last active admin")
-    organiser.active = active
-    if not active:
-        organiser.session_key = new_session_key()
-    db.session.commit()
+    with unit_of_work():
+        if not active and organiser.is_admin and organiser.active:
+            # The active admins' rows stay locked until the commit: two admins disabling
+            # each other at once cannot both see the other still active.
+            active_admins = db.session.scalars(
+                select(Organiser.id)
+                .where(Organiser.is_admin.is_(True), Organiser.active.is_(True))
+                .with_for_update()
+            ).all()
+            if set(active_admins) <= {organiser.id}:
+                raise LastAdmin(f"{organiser.email} is the last active admin")
+        organiser.active = active
+        if not active:
+            organiser.session_key = new_session_key()
 
 
 def get_organiser(organiser_id: int) -> Organiser | None:

@@ -8,7 +8,7 @@ from typing import Any, Protocol
 
 from sqlalchemy import select
 
-from service.db import begin_writing
+from service.db import unit_of_work
 from service.events.models import Event
 from service.extensions import db
 from service.mail import service as mail
@@ -32,56 +32,54 @@ AUDIENCES = {"registered": RegistrationStatus.CONFIRMED, "waiting": Registration
 
 def send_test(organiser: Sender, event: Event, subject: str, body: str, now: datetime) -> None:
     """The message as registrants will get it, to the organiser alone."""
-    begin_writing(db.session)
-    mail.queue_message(
-        kind=MessageKind.TEST,
-        dedupe_key=f"test:{secrets.token_hex(8)}",
-        to=organiser.email,
-        name=organiser.name or organiser.email,
-        language="en",
-        template="registration/announcement",
-        params={"event_id": event.id, "subject": subject, "body": body},
-        now=now,
-    )
-    db.session.commit()
+    with unit_of_work():
+        mail.queue_message(
+            kind=MessageKind.TEST,
+            dedupe_key=f"test:{secrets.token_hex(8)}",
+            to=organiser.email,
+            name=organiser.name or organiser.email,
+            language="en",
+            template="registration/announcement",
+            params={"event_id": event.id, "subject": subject, "body": body},
+            now=now,
+        )
 
 
 def send_announcement(
     organiser: Sender, event: Event, audience: str, subject: str, body: str, now: datetime
 ) -> Announcement:
     """Queue the message to everyone in ``audience``: one message each, whatever happens."""
-    begin_writing(db.session)
-    announcement = Announcement(
-        event_id=event.id,
-        organiser_id=organiser.id,
-        audience=audience,
-        subject=subject,
-        body=body,
-        created_at=now,
-    )
-    db.session.add(announcement)
-    db.session.flush()
-    recipients = db.session.execute(
-        select(Registration.id, Registration.email, Registration.name, Registration.language)
-        .where(Registration.event_id == event.id, Registration.status == AUDIENCES[audience])
-        .order_by(Registration.id)
-    )
-    for registration_id, email, name, language in recipients:
-        announcement.recipients += mail.queue_message(
-            kind=MessageKind.ANNOUNCEMENT,
-            dedupe_key=f"announcement:{announcement.id}:{registration_id}",
-            to=email,
-            name=name,
-            language=language,
-            template="registration/announcement",
-            params={
-                "announcement_id": announcement.id,
-                "registration_id": registration_id,
-                "event_id": event.id,  # what retention finds it by
-            },
-            now=now,
+    with unit_of_work():
+        announcement = Announcement(
+            event_id=event.id,
+            organiser_id=organiser.id,
+            audience=audience,
+            subject=subject,
+            body=body,
+            created_at=now,
         )
-    db.session.commit()
+        db.session.add(announcement)
+        db.session.flush()
+        recipients = db.session.execute(
+            select(Registration.id, Registration.email, Registration.name, Registration.language)
+            .where(Registration.event_id == event.id, Registration.status == AUDIENCES[audience])
+            .order_by(Registration.id)
+        )
+        for registration_id, email, name, language in recipients:
+            announcement.recipients += mail.queue_message(
+                kind=MessageKind.ANNOUNCEMENT,
+                dedupe_key=f"announcement:{announcement.id}:{registration_id}",
+                to=email,
+                name=name,
+                language=language,
+                template="registration/announcement",
+                params={
+                    "announcement_id": announcement.id,
+                    "registration_id": registration_id,
+                    "event_id": event.id,  # what retention finds it by
+                },
+                now=now,
+            )
     return announcement
 
 

@@ -22,7 +22,7 @@ from sqlalchemy import (
     update,
 )
 
-from service.db import begin_writing, empty_write_ahead_log
+from service.db import empty_write_ahead_log, unit_of_work
 from service.events.models import Event
 from service.extensions import db
 from service.mail import service as mail
@@ -44,16 +44,13 @@ def apply_retention(now: datetime) -> list[Event]:
         select(Event).where(Event.personal_data_removed_at.is_(None), Event.ends_at < now)
     ).all()
     due = [event.id for event in candidates if removal_date(event) <= now]
-    db.session.commit()
     done = []
     for event_id in due:
-        begin_writing(db.session)
-        event = db.session.get(Event, event_id)
-        if event is None or event.personal_data_removed_at is not None:
-            db.session.rollback()
-            continue
-        _anonymise(event, now)
-        db.session.commit()
+        with unit_of_work():  # one event at a time: each removal stands on its own
+            event = db.session.get(Event, event_id)
+            if event is None or event.personal_data_removed_at is not None:
+                continue  # removed meanwhile by another process
+            _anonymise(event, now)
         done.append(event)
     mail.remove_unlisted_files()
     if done:

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import case, func, or_, select
 
+from service.db import unit_of_work
 from service.events.models import Event
 from service.extensions import db
 from service.registration.models import JoinClick, Registration, RegistrationStatus
@@ -88,14 +89,15 @@ def is_attendee(event_id: int, registration_id: int) -> bool:
 
 
 def set_checked_in(registration_id: int, event_id: int, checked_in: bool, now: datetime) -> None:
-    registration = db.session.get(Registration, registration_id)
-    if registration is None or registration.event_id != event_id or not registration.is_confirmed:
-        raise LookupError("no confirmed registration with this id for this event")
-    if not checked_in:
-        registration.checked_in_at = None
-    elif registration.checked_in_at is None:  # a second tap keeps the time they arrived
-        registration.checked_in_at = now
-    db.session.commit()
+    with unit_of_work():
+        registration = db.session.get(Registration, registration_id)
+        confirmed_here = registration is not None and registration.event_id == event_id
+        if not confirmed_here or not registration.is_confirmed:
+            raise LookupError("no confirmed registration with this id for this event")
+        if not checked_in:
+            registration.checked_in_at = None
+        elif registration.checked_in_at is None:  # a second tap keeps the time they arrived
+            registration.checked_in_at = now
 
 
 @dataclass(frozen=True)
