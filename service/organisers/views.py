@@ -42,6 +42,7 @@ from service.organisers.forms import (
     PasswordForm,
     QuestionForm,
 )
+from service.registration import notifications
 from service.registration import service as registration
 from service.reminders import service as reminders
 from service.security import forbid_storing
@@ -208,7 +209,7 @@ def check_in(slug: str, registration_id: int) -> BaseResponse:
 @login_required
 def resend_confirmation(slug: str, registration_id: int) -> BaseResponse:
     _attendee_or_404(slug, registration_id)
-    registration.resend_confirmation(registration_id, utc_now())
+    notifications.resend_confirmation(registration_id, utc_now())
     flash(_("The confirmation is on its way again."), "ok")
     return redirect(url_for(".attendees", slug=slug) + f"#attendee-{registration_id}")
 

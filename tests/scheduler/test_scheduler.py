@@ -16,7 +16,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
-from service.db import begin_writing
+from service.db import unit_of_work
 from service.extensions import db
 from service.mail import service as mail
 from service.mail.models import MessageKind, MessageStatus, OutboxMessage
@@ -32,18 +32,17 @@ def app_config(smtp):
 
 def queue_now(app) -> None:
     with app.app_context():
-        begin_writing(db.session)  # the scheduler's thread writes too (SQLite: write lock first)
-        mail.queue_message(
-            kind=MessageKind.ANNOUNCEMENT,
-            dedupe_key="now",
-            to="ana@example.org",
-            name="Ana",
-            language="en",
-            template="mail/test_message",
-            params={"body": "hello"},
-            now=datetime.now(UTC),
-        )
-        db.session.commit()
+        with unit_of_work():  # the scheduler's thread writes too (SQLite: write lock first)
+            mail.queue_message(
+                kind=MessageKind.ANNOUNCEMENT,
+                dedupe_key="now",
+                to="ana@example.org",
+                name="Ana",
+                language="en",
+                template="mail/test_message",
+                params={"body": "hello"},
+                now=datetime.now(UTC),
+            )
 
 
 def wait_for(condition, seconds: float = 15) -> bool:
@@ -181,19 +180,18 @@ def test_sigterm_during_a_slow_send_delivers_every_message_exactly_once_after_a_
     app, slow_relay, migrated_database, tmp_path
 ):
     with app.app_context():
-        begin_writing(db.session)
-        for n in range(4):
-            mail.queue_message(
-                kind=MessageKind.ANNOUNCEMENT,
-                dedupe_key=f"slow:{n}",
-                to=f"p{n}@example.org",
-                name=f"P{n}",
-                language="en",
-                template="mail/test_message",
-                params={"body": "hello"},
-                now=datetime.now(UTC),
-            )
-        db.session.commit()
+        with unit_of_work():
+            for n in range(4):
+                mail.queue_message(
+                    kind=MessageKind.ANNOUNCEMENT,
+                    dedupe_key=f"slow:{n}",
+                    to=f"p{n}@example.org",
+                    name=f"P{n}",
+                    language="en",
+                    template="mail/test_message",
+                    params={"body": "hello"},
+                    now=datetime.now(UTC),
+                )
     env = scheduler_env(migrated_database.url, slow_relay.port, tmp_path)
 
     process = start_scheduler(env)
