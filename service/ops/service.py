@@ -38,9 +38,7 @@ def record_heartbeat(process: str, started_at: datetime, now: datetime) -> None:
             .on_conflict_do_update(index_elements=["process"], set_={"last_seen_at": now})
         )
         db.session.execute(
-            delete(SchedulerHeartbeat).where(
-                SchedulerHeartbeat.last_seen_at < now - HEARTBEAT_KEPT
-            )
+            delete(SchedulerHeartbeat).where(SchedulerHeartbeat.last_seen_at < now - HEARTBEAT_KEPT)
         )
 
 

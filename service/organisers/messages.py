@@ -14,8 +14,8 @@ from service.extensions import db
 from service.mail import service as mail
 from service.mail.models import MessageKind
 from service.organisers.models import Announcement, Organiser
-from service.registration.models import Registration, RegistrationStatus
 from service.registration.links import manage_url
+from service.registration.models import Registration, RegistrationStatus
 from service.text import plain_text, render_markdown
 from service.urls import absolute_url
 

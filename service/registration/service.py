@@ -225,9 +225,7 @@ def cancel_registration(registration_id: int, now: datetime) -> Registration | N
                 select(Registration.event_id).where(Registration.id == registration_id)
             )
             event = _lock_event(Event.id == event_id) if event_id is not None else None
-            registration = db.session.get(
-                Registration, registration_id, populate_existing=True
-            )
+            registration = db.session.get(Registration, registration_id, populate_existing=True)
             if event is None or registration is None or registration.is_cancelled:
                 return registration
             freed_place = registration.is_confirmed

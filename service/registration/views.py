@@ -22,8 +22,8 @@ from service.extensions import limiter
 from service.i18n import current_language
 from service.registration import links, notifications, service
 from service.registration.forms import answers_from, registration_form_for
-from service.registration.models import Registration
 from service.registration.links import JoinDecision
+from service.registration.models import Registration
 from service.security import no_store
 from service.text import render_markdown
 

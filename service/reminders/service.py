@@ -22,8 +22,8 @@ from service.events.timing import LazyTiming, format_time, zone_abbreviation
 from service.extensions import db
 from service.mail import service as mail
 from service.mail.models import MessageKind, OutboxMessage
-from service.registration.models import Registration, RegistrationStatus
 from service.registration.links import join_link
+from service.registration.models import Registration, RegistrationStatus
 from service.text import render_markdown
 from service.urls import absolute_url
 

@@ -79,11 +79,14 @@ BEFORE = [(f"p{n}@example.org", CONFIRMED if n < 3 else WAITING) for n in range(
 def test_lowering_below_the_confirmed_count_is_refused_and_nothing_is_saved(
     app, event, language, message
 ):
-    with app.test_request_context(), force_locale(language):
-        with pytest.raises(EventDataError) as refused:
-            registering.update_event(
-                event.slug, document(capacity=2, title="Renamed"), notify=False, now=NOW
-            )
+    with (
+        app.test_request_context(),
+        force_locale(language),
+        pytest.raises(EventDataError) as refused,
+    ):
+        registering.update_event(
+            event.slug, document(capacity=2, title="Renamed"), notify=False, now=NOW
+        )
     assert refused.value.by_field == {"capacity": [message]}
     with app.app_context():
         saved = db.session.scalar(select(Event).where(Event.id == event.id))
@@ -114,9 +117,7 @@ def test_raising_the_capacity_promotes_first_come_first_served_and_mails_each(ap
 
 def test_removing_the_limit_takes_everyone_waiting(app, event):
     with app.app_context():
-        saved = registering.update_event(
-            event.slug, document(capacity=None), notify=False, now=NOW
-        )
+        saved = registering.update_event(event.slug, document(capacity=None), notify=False, now=NOW)
         assert saved.promoted == 3
     assert {status for _email, status in statuses(app)} == {CONFIRMED}
     assert promotion_mails(app) == ["p3@example.org", "p4@example.org", "p5@example.org"]
@@ -206,14 +207,10 @@ def test_raising_the_capacity_during_a_rush(database_backend, tmp_path):
         with app.app_context():
             rows = list(db.session.scalars(select(Registration).order_by(Registration.id)))
             promotions = db.session.scalar(
-                select(func.count()).where(
-                    OutboxMessage.template == "registration/promoted"
-                )
+                select(func.count()).where(OutboxMessage.template == "registration/promoted")
             )
         close_database(app)
-        assert [row.status for row in rows] == [CONFIRMED] * RAISED + [WAITING] * (
-            PEOPLE - RAISED
-        )
+        assert [row.status for row in rows] == [CONFIRMED] * RAISED + [WAITING] * (PEOPLE - RAISED)
         assert promotions == promoted == sum(row.promoted_at is not None for row in rows)
     finally:
         database.drop()

@@ -31,18 +31,18 @@ def app_config(smtp):
 
 
 def queue_now(app) -> None:
-    with app.app_context():
-        with unit_of_work():  # the scheduler's thread writes too (SQLite: write lock first)
-            mail.queue_message(
-                kind=MessageKind.ANNOUNCEMENT,
-                dedupe_key="now",
-                to="ana@example.org",
-                name="Ana",
-                language="en",
-                template="mail/test_message",
-                params={"body": "hello"},
-                now=datetime.now(UTC),
-            )
+    # The scheduler's thread writes too (SQLite: write lock first).
+    with app.app_context(), unit_of_work():
+        mail.queue_message(
+            kind=MessageKind.ANNOUNCEMENT,
+            dedupe_key="now",
+            to="ana@example.org",
+            name="Ana",
+            language="en",
+            template="mail/test_message",
+            params={"body": "hello"},
+            now=datetime.now(UTC),
+        )
 
 
 def wait_for(condition, seconds: float = 15) -> bool:
@@ -179,19 +179,18 @@ def slow_relay():
 def test_sigterm_during_a_slow_send_delivers_every_message_exactly_once_after_a_restart(
     app, slow_relay, migrated_database, tmp_path
 ):
-    with app.app_context():
-        with unit_of_work():
-            for n in range(4):
-                mail.queue_message(
-                    kind=MessageKind.ANNOUNCEMENT,
-                    dedupe_key=f"slow:{n}",
-                    to=f"p{n}@example.org",
-                    name=f"P{n}",
-                    language="en",
-                    template="mail/test_message",
-                    params={"body": "hello"},
-                    now=datetime.now(UTC),
-                )
+    with app.app_context(), unit_of_work():
+        for n in range(4):
+            mail.queue_message(
+                kind=MessageKind.ANNOUNCEMENT,
+                dedupe_key=f"slow:{n}",
+                to=f"p{n}@example.org",
+                name=f"P{n}",
+                language="en",
+                template="mail/test_message",
+                params={"body": "hello"},
+                now=datetime.now(UTC),
+            )
     env = scheduler_env(migrated_database.url, slow_relay.port, tmp_path)
 
     process = start_scheduler(env)
