@@ -90,7 +90,7 @@ _QUESTIONS_OF = (
 def add_question(event: Event, question: Question) -> None:
     """Add ``question`` (not yet in the session) at the end of the event's form."""
     with unit_of_work(lock_wait=current_app.config["LOCK_WAIT_SECONDS"]):
-        _lock(event)
+        lock_event(event)
         question.position = max((q.position for q in event.questions), default=0) + 1
         event.questions.append(question)
 
@@ -98,11 +98,11 @@ def add_question(event: Event, question: Question) -> None:
 def remove_question(event: Event, question_id: int) -> None:
     """Take a question off the form; the answers already given go with it."""
     with unit_of_work(lock_wait=current_app.config["LOCK_WAIT_SECONDS"]):
-        _lock(event)
+        lock_event(event)
         event.questions = [q for q in event.questions if q.id != question_id]
 
 
-def _lock(event: Event) -> None:
+def lock_event(event: Event) -> None:
     """Read the event afresh holding its row's lock (PostgreSQL; on SQLite the unit of work
     holds the write lock), before a change that depends on what it holds now."""
     db.session.refresh(event, with_for_update=True)
@@ -232,7 +232,7 @@ def save_event(original_slug: str | None, document: dict[str, Any]) -> tuple[Eve
 
 def set_status(event: Event, status: EventStatus) -> None:
     with unit_of_work(lock_wait=current_app.config["LOCK_WAIT_SECONDS"]):
-        _lock(event)
+        lock_event(event)
         if event.status is not status:
             event.status = status
             event.sequence += 1

@@ -334,6 +334,18 @@ def update_event(
     return SavedEvent(event, changed, told, promoted)
 
 
+def change_status(event: Event, status: EventStatus, now: datetime) -> int:
+    """Publish, unpublish or cancel ``event``; cancelling a published event tells everyone
+    registered or waiting, in the same unit of work. Returns how many were told."""
+    with unit_of_work(lock_wait=current_app.config["LOCK_WAIT_SECONDS"]):
+        events.lock_event(event)
+        was_published = event.status is EventStatus.PUBLISHED
+        events.set_status(event, status)
+        if status is EventStatus.CANCELLED and was_published:
+            return notify_registrants(event, "event_cancelled", now)
+    return 0
+
+
 def _places_left(event: Event) -> int | None:
     if event.capacity is None:
         return None
