@@ -177,6 +177,21 @@ class UnsavedChanges(RuntimeError):
     """A unit of work was asked to begin while the session held changes made outside one."""
 
 
+_FLUSHED = "convoca_flushed"
+
+
+@event.listens_for(Session, "after_flush")
+def _note_flush(session: Session, _context: Any) -> None:
+    """Remember that the open transaction has written, so ``begin_writing`` can tell."""
+    session.info[_FLUSHED] = True
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_flush(session: Session, transaction: Any) -> None:
+    if transaction.parent is None:  # the whole transaction ended: committed or rolled back
+        session.info.pop(_FLUSHED, None)
+
+
 @contextmanager
 def unit_of_work(lock_wait: float | None = None) -> Iterator[Session]:
     """One unit of work: begin holding the database's write lock, commit at the end, roll
@@ -213,10 +228,11 @@ def begin_writing(
 ) -> None:
     """Start the session's transaction holding the write lock (see ``unit_of_work``, which
     calls it). A transaction the session already has open may only have read: it is ended
-    first. Changes not yet flushed are refused, never committed behind their owner's back."""
+    first. Changes made outside a unit, flushed or not, are refused, never committed behind
+    their owner's back."""
     if isinstance(session, scoped_session):
         session = session()
-    if session.new or session.dirty or session.deleted:
+    if session.new or session.dirty or session.deleted or session.info.get(_FLUSHED):
         raise UnsavedChanges("changes made outside a unit of work; make them inside one")
     if session.in_transaction():
         session.commit()  # only reads: nothing is written, the connection goes back

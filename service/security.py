@@ -8,7 +8,6 @@ from functools import wraps
 from typing import Any
 
 from flask import Flask, abort, current_app, make_response, request
-from flask.sessions import SecureCookieSessionInterface
 from itsdangerous import BadData, URLSafeTimedSerializer
 from werkzeug.wrappers import Response
 
@@ -70,21 +69,7 @@ def reject_nul_bytes() -> None:
         abort(400)
 
 
-class SessionInterface(SecureCookieSessionInterface):
-    """Flask's signed-cookie sessions, with the signing serializer built once per app rather
-    than twice per request (building one derives its key anew): a public page that hands a
-    first-time visitor a CSRF token writes a session on every request."""
-
-    def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
-        serializer = app.extensions.get("convoca_session_serializer")
-        if serializer is None:
-            serializer = super().get_signing_serializer(app)
-            app.extensions["convoca_session_serializer"] = serializer
-        return serializer
-
-
 def init_app(app: Flask) -> None:
-    app.session_interface = SessionInterface()
     app.before_request(reject_nul_bytes)
     app.after_request(set_security_headers)
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from werkzeug.wrappers import Response as BaseResponse
 
 from service.db import utc_now
@@ -44,7 +45,12 @@ def _save_event_form(form: EventForm, event: Event | None) -> str | BaseResponse
     if form.validate_on_submit():
         try:
             document = form.event_document(event.status.value if event else "draft")
-            saved, changed = service.save_event(event.slug if event else None, document)
+            saved = registration.update_event(
+                event.slug if event else None, document, form.notify.data, utc_now()
+            )
+        except registration.TryAgain:
+            form.form_errors.append(_("Too busy just now: please try again."))
+            return _event_form_page(form, event), 503
         except ValueError as problem:  # a time the clocks skip, or offsets it cannot read
             if not isinstance(problem, EventDataError):
                 return _event_form_page(form, event), 400
@@ -52,14 +58,27 @@ def _save_event_form(form: EventForm, event: Event | None) -> str | BaseResponse
                 target = getattr(form, name, None)
                 (target.errors if target is not None else form.form_errors).extend(messages)
             return _event_form_page(form, event), 400
-        if changed and form.notify.data and saved.status is EventStatus.PUBLISHED:
-            told = registration.notify_registrants(saved, "event_changed", utc_now())
+        published = saved.event.status is EventStatus.PUBLISHED
+        if saved.changed and form.notify.data and published:
             flash(
-                _("Saved. %(count)d registrant(s) will be told about the change.", count=told), "ok"
+                _(
+                    "Saved. %(count)d registrant(s) will be told about the change.",
+                    count=saved.told,
+                ),
+                "ok",
             )
         else:
             flash(_("Saved."), "ok")
-        return redirect(url_for(".edit_event", slug=saved.slug))
+        if saved.promoted:
+            flash(
+                ngettext(
+                    "%(num)d person on the waiting list now has a place and will be told.",
+                    "%(num)d people on the waiting list now have a place and will be told.",
+                    saved.promoted,
+                ),
+                "ok",
+            )
+        return redirect(url_for(".edit_event", slug=saved.event.slug))
     return _event_form_page(form, event), (400 if form.errors else 200)
 
 
@@ -75,9 +94,12 @@ def change_status(slug: str) -> BaseResponse:
     except ValueError:
         abort(400)
     was_published = event.status is EventStatus.PUBLISHED
-    service.set_status(event, status)
+    try:
+        told = registration.change_status(event, status, utc_now())
+    except registration.TryAgain:
+        flash(_("Too busy just now: please try again."), "error")
+        return redirect(url_for(".edit_event", slug=slug))
     if status is EventStatus.CANCELLED and was_published:
-        told = registration.notify_registrants(event, "event_cancelled", utc_now())
         flash(_("Cancelled. %(count)d registrant(s) will be told.", count=told), "ok")
     else:
         flash(_("Now: %(status)s.", status=status_label(status)), "ok")

@@ -1,4 +1,5 @@
-"""Event queries and the import/dump of events as JSON. Public functions commit; helpers flush."""
+"""Event queries and the import/dump of events as JSON. Public writes are units of work
+(``service.db.unit_of_work``); ``save_event`` and the helpers only flush."""
 
 from __future__ import annotations
 
@@ -6,10 +7,12 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import Row, bindparam, func, select
 from sqlalchemy.orm import selectinload
 
+from service.db import unit_of_work
 from service.events.models import Event, EventPerson, EventStatus, Question, Supporter
 from service.events.schema import EventData, EventDataError, PersonData, parse_events
 from service.extensions import db
@@ -85,15 +88,24 @@ _QUESTIONS_OF = (
 
 
 def add_question(event: Event, question: Question) -> None:
-    question.position = max((q.position for q in event.questions), default=0) + 1
-    event.questions.append(question)
-    db.session.commit()
+    """Add ``question`` (not yet in the session) at the end of the event's form."""
+    with unit_of_work(lock_wait=current_app.config["LOCK_WAIT_SECONDS"]):
+        lock_event(event)
+        question.position = max((q.position for q in event.questions), default=0) + 1
+        event.questions.append(question)
 
 
 def remove_question(event: Event, question_id: int) -> None:
     """Take a question off the form; the answers already given go with it."""
-    event.questions = [question for question in event.questions if question.id != question_id]
-    db.session.commit()
+    with unit_of_work(lock_wait=current_app.config["LOCK_WAIT_SECONDS"]):
+        lock_event(event)
+        event.questions = [q for q in event.questions if q.id != question_id]
+
+
+def lock_event(event: Event) -> None:
+    """Read the event afresh holding its row's lock (PostgreSQL; on SQLite the unit of work
+    holds the write lock), before a change that depends on what it holds now."""
+    db.session.refresh(event, with_for_update=True)
 
 
 def get_event(slug: str) -> Event | None:
@@ -177,9 +189,9 @@ def import_events(document: Any) -> list[tuple[Event, bool]]:
     Everything is validated before anything is written; returns each event and whether it is new.
     Raises ``EventDataError`` listing every problem.
     """
-    results = [_upsert_event(data) for data in parse_events(document)]
-    db.session.commit()
-    return results
+    parsed = parse_events(document)
+    with unit_of_work(lock_wait=current_app.config["LOCK_WAIT_SECONDS"]):
+        return [_upsert_event(data) for data in parsed]
 
 
 def _upsert_event(data: EventData) -> tuple[Event, bool]:
@@ -199,7 +211,8 @@ NOTIFIABLE_FIELDS = ("starts_at", "ends_at", "venue", "address", "join_url", "fo
 def save_event(original_slug: str | None, document: dict[str, Any]) -> tuple[Event, set[str]]:
     """Create (``original_slug`` None) or update one event from the organisers' form, which
     may rename it. Returns the event and which of ``NOTIFIABLE_FIELDS`` changed.
-    Raises ``EventDataError`` with the problems by field."""
+    Raises ``EventDataError`` with the problems by field. Only flushes: it runs inside
+    ``registration.service.update_event``'s unit of work, which holds the capacity rule."""
     [data] = parse_events(document)
     event = get_event(original_slug) if original_slug else None
     if data.slug != original_slug and get_event(data.slug) is not None:
@@ -214,15 +227,15 @@ def save_event(original_slug: str | None, document: dict[str, Any]) -> tuple[Eve
     event.slug = data.slug
     _apply(event, data, created)
     changed = {field for field in NOTIFIABLE_FIELDS if before[field] != getattr(event, field)}
-    db.session.commit()
     return event, set() if created else changed
 
 
 def set_status(event: Event, status: EventStatus) -> None:
-    if event.status is not status:
-        event.status = status
-        event.sequence += 1
-        db.session.commit()
+    with unit_of_work(lock_wait=current_app.config["LOCK_WAIT_SECONDS"]):
+        lock_event(event)
+        if event.status is not status:
+            event.status = status
+            event.sequence += 1
 
 
 def _apply(event: Event, data: EventData, created: bool) -> None:

@@ -12,7 +12,7 @@ from flask import current_app
 from sqlalchemy import delete, func, select, text
 from sqlalchemy.exc import SQLAlchemyError
 
-from service.db import begin_writing, conflict_insert
+from service.db import conflict_insert, unit_of_work
 from service.extensions import db
 from service.ops.models import Observation, SchedulerHeartbeat
 
@@ -31,16 +31,15 @@ def this_process() -> str:
 def record_heartbeat(process: str, started_at: datetime, now: datetime) -> None:
     """Say that ``process`` is alive at ``now`` (insert or update its row), and forget
     processes silent for a week."""
-    begin_writing(db.session)
-    db.session.execute(
-        conflict_insert(db.session, SchedulerHeartbeat)
-        .values(process=process, started_at=started_at, last_seen_at=now)
-        .on_conflict_do_update(index_elements=["process"], set_={"last_seen_at": now})
-    )
-    db.session.execute(
-        delete(SchedulerHeartbeat).where(SchedulerHeartbeat.last_seen_at < now - HEARTBEAT_KEPT)
-    )
-    db.session.commit()
+    with unit_of_work():
+        db.session.execute(
+            conflict_insert(db.session, SchedulerHeartbeat)
+            .values(process=process, started_at=started_at, last_seen_at=now)
+            .on_conflict_do_update(index_elements=["process"], set_={"last_seen_at": now})
+        )
+        db.session.execute(
+            delete(SchedulerHeartbeat).where(SchedulerHeartbeat.last_seen_at < now - HEARTBEAT_KEPT)
+        )
 
 
 def last_heartbeat() -> datetime | None:
@@ -60,13 +59,12 @@ def scheduler_is_late(age: timedelta | None) -> bool:
 
 
 def record_observation(name: str, now: datetime) -> None:
-    begin_writing(db.session)
-    db.session.execute(
-        conflict_insert(db.session, Observation)
-        .values(name=name, last_seen_at=now)
-        .on_conflict_do_update(index_elements=["name"], set_={"last_seen_at": now})
-    )
-    db.session.commit()
+    with unit_of_work():
+        db.session.execute(
+            conflict_insert(db.session, Observation)
+            .values(name=name, last_seen_at=now)
+            .on_conflict_do_update(index_elements=["name"], set_={"last_seen_at": now})
+        )
 
 
 def last_observed(name: str) -> datetime | None:

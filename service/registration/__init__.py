@@ -1,3 +1,7 @@
-"""Registrations: people taking a place at an event (or on its waiting list); and what
-organisers do with them (``attendees``: the list, check-in, resend, cancel on behalf, the CSV
-export, announcements), the roster queries and chart, and retention of personal data."""
+"""Registrations: people taking a place at an event (or on its waiting list).
+
+``service`` registers, cancels, promotes and holds the capacity rule; ``notifications`` queues
+what registrants are mailed and builds it; ``links`` signs and reads their personal links.
+What organisers do with them lives here too: ``attendees`` (the list, check-in, resend, cancel
+on behalf, the CSV export, announcements), ``roster`` (its queries and the chart), ``export``,
+``messages`` and ``retention`` of personal data."""

@@ -13,8 +13,8 @@ from service.events.models import Event
 from service.extensions import db
 from service.mail import service as mail
 from service.mail.models import MessageKind
+from service.registration.links import manage_url
 from service.registration.models import Announcement, Registration, RegistrationStatus
-from service.registration.service import manage_url
 from service.text import plain_text, render_markdown
 from service.urls import absolute_url
 

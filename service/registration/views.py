@@ -20,10 +20,10 @@ from service.events.models import Event
 from service.events.timing import event_timing
 from service.extensions import limiter
 from service.i18n import current_language
-from service.registration import service
+from service.registration import links, notifications, service
 from service.registration.forms import answers_from, registration_form_for
+from service.registration.links import JoinDecision
 from service.registration.models import Registration
-from service.registration.service import JoinDecision
 from service.security import no_store
 from service.text import render_markdown
 
@@ -95,7 +95,7 @@ def registration_panel(event: Event) -> Markup:
 @bp.get("/r/<token>")
 @no_store
 def manage(token: str) -> str:
-    registration = _registration_or_404(service.MANAGE, token)
+    registration = _registration_or_404(links.MANAGE, token)
     event = registration.event
     return render_template(
         "registration/manage.html",
@@ -103,9 +103,9 @@ def manage(token: str) -> str:
         event=event,
         token=token,
         timing=event_timing(event),
-        join_url=service.join_url(registration) if event.is_online else "",
+        join_url=links.join_url(registration) if event.is_online else "",
         waiting_position=(
-            service.waiting_position(registration) if registration.is_waiting else None
+            notifications.waiting_position(registration) if registration.is_waiting else None
         ),
         description=render_markdown(event.localised("description", current_language())),
     )
@@ -114,7 +114,7 @@ def manage(token: str) -> str:
 @bp.post("/r/<token>/cancel")
 @no_store
 def cancel(token: str) -> Response | tuple[str, int]:
-    registration = _registration_or_404(service.MANAGE, token)
+    registration = _registration_or_404(links.MANAGE, token)
     was_waiting = registration.is_waiting
     try:
         service.cancel_registration(registration.id, utc_now())
@@ -130,8 +130,8 @@ def cancel(token: str) -> Response | tuple[str, int]:
 @bp.get("/j/<token>")
 @no_store
 def join(token: str) -> Response | str:
-    registration = _registration_or_404(service.JOIN, token)
-    decision = service.use_join_link(registration, utc_now())
+    registration = _registration_or_404(links.JOIN, token)
+    decision = links.use_join_link(registration, utc_now())
     if decision is JoinDecision.ENTER:
         return redirect(registration.event.join_url)
     event = registration.event
@@ -141,7 +141,7 @@ def join(token: str) -> Response | str:
         registration=registration,
         event=event,
         timing=event_timing(event),
-        manage_url=service.manage_url(registration),
+        manage_url=links.manage_url(registration),
     )
 
 
@@ -164,7 +164,7 @@ def _event_or_404(slug: str) -> Event:
 
 
 def _registration_or_404(purpose: str, token: str) -> Registration:
-    registration = service.registration_from_link(purpose, token, utc_now())
+    registration = links.registration_from_link(purpose, token, utc_now())
     if registration is None:
         abort(404)
     return registration

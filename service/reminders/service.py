@@ -16,14 +16,14 @@ from flask import current_app
 from sqlalchemy import String, cast, exists, literal, select
 from sqlalchemy.orm import selectinload
 
-from service.db import begin_writing
+from service.db import unit_of_work
 from service.events.models import Event, EventPerson, EventStatus
 from service.events.timing import LazyTiming, format_time, zone_abbreviation
 from service.extensions import db
 from service.mail import service as mail
 from service.mail.models import MessageKind, OutboxMessage
+from service.registration.links import join_link
 from service.registration.models import Registration, RegistrationStatus
-from service.registration.service import join_link
 from service.text import render_markdown
 from service.urls import absolute_url
 
@@ -67,21 +67,24 @@ def latest_due(event: Event, kind: MessageKind, now: datetime) -> Reminder | Non
 def sweep_reminders(now: datetime) -> int:
     """Queue every reminder due at ``now``; returns how many were queued.
 
-    One transaction per event, holding the write lock from its start (SQLite); concurrent
-    sweeps are safe because a dedupe key can be queued only once.
+    A unit of work per event, and one more per ``COMMIT_EVERY`` attendee reminders beyond the
+    first so that dispatchers (and SQLite's other writers) get in between; concurrent sweeps
+    are safe because a dedupe key can be queued only once.
     """
-    event_ids = _events_in_reminder_window(now)
-    db.session.commit()
     queued = 0
-    for event_id in event_ids:
-        begin_writing(db.session)
-        event = db.session.scalar(
-            select(Event).where(Event.id == event_id).options(selectinload(Event.people))
-        )
-        if event is not None:
-            queued += _queue_attendee_reminders(event, now)
+    for event_id in _events_in_reminder_window(now):
+        with unit_of_work():
+            event = db.session.scalar(
+                select(Event).where(Event.id == event_id).options(selectinload(Event.people))
+            )
+            if event is None:
+                continue
+            rows = _attendee_reminder_rows(event, now)
+            queued += mail.queue_rows(rows[:COMMIT_EVERY])
             queued += _queue_speaker_reminders(event, now)
-        db.session.commit()
+        for start in range(COMMIT_EVERY, len(rows), COMMIT_EVERY):
+            with unit_of_work():
+                queued += mail.queue_rows(rows[start : start + COMMIT_EVERY])
     return queued
 
 
@@ -126,12 +129,13 @@ def _due_registrations(event: Event, reminder: Reminder) -> list[tuple[int, str,
     return [row for row in rows if row[1] not in unsubscribed]
 
 
-def _queue_attendee_reminders(event: Event, now: datetime) -> int:
+def _attendee_reminder_rows(event: Event, now: datetime) -> list[dict[str, Any]]:
+    """The outbox rows of the attendee reminder due now, for those not reminded yet."""
     reminder = latest_due(event, MessageKind.REMINDER, now)
     if reminder is None:
-        return 0
+        return []
     key_prefix = reminder.key_prefix(event)
-    rows = [
+    return [
         mail.outbox_row(
             kind=MessageKind.REMINDER,
             dedupe_key=key_prefix + str(registration_id),
@@ -151,13 +155,6 @@ def _queue_attendee_reminders(event: Event, now: datetime) -> int:
             event, reminder
         )
     ]
-    queued = 0
-    for start in range(0, len(rows), COMMIT_EVERY):
-        if start:  # let dispatchers (and SQLite writers) in between chunks
-            db.session.commit()
-            begin_writing(db.session)
-        queued += mail.queue_rows(rows[start : start + COMMIT_EVERY])
-    return queued
 
 
 def _queue_speaker_reminders(event: Event, now: datetime) -> int:

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from service.extensions import db
-from service.registration import service
+from service.registration import links, service
 from service.registration.models import JoinClick, Registration
 from tests.events.fixtures import SECRET_JOIN_URL
 from tests.events.test_pages import text_of
@@ -32,7 +32,7 @@ def path(app, function, registration) -> str:
 
 def decide(app, registration, now):
     with app.app_context():
-        return service.use_join_link(db.session.get(Registration, registration.id), now)
+        return links.use_join_link(db.session.get(Registration, registration.id), now)
 
 
 def clicks(app) -> list[datetime]:
@@ -49,7 +49,7 @@ def test_join_link_opens_the_meeting_only_in_its_window(app, registration):
 
 
 def test_join_link_before_the_window_shows_when(app, client, registration):
-    response = client.get(path(app, service.join_url, registration))
+    response = client.get(path(app, links.join_url, registration))
     assert response.status_code == 200  # the real clock: 2031 is far away
     page = text_of(response)
     assert "The meeting is not open yet." in page
@@ -64,7 +64,7 @@ def test_join_link_redirects_in_the_window(app, client, make_event, make_registr
         ends_at=(now + timedelta(hours=2)).isoformat(),
     )
     registration = make_registration(event.id, "ana@example.org", created_at=now)
-    response = client.get(path(app, service.join_url, registration))
+    response = client.get(path(app, links.join_url, registration))
     assert response.status_code == 302
     assert response.headers["Location"] == SECRET_JOIN_URL
     assert len(clicks(app)) == 1
@@ -78,8 +78,8 @@ def test_cancelled_registrations_lose_access(app, client, registration):
 
 
 def test_forged_tampered_and_expired_links_are_404(app, client, registration):
-    manage = path(app, service.manage_url, registration)
-    join = path(app, service.join_url, registration)
+    manage = path(app, links.manage_url, registration)
+    join = path(app, links.join_url, registration)
     assert client.get(manage).status_code == 200
     assert client.get(manage[:-3] + "abc").status_code == 404
     assert client.get("/r/1").status_code == 404
@@ -88,7 +88,7 @@ def test_forged_tampered_and_expired_links_are_404(app, client, registration):
     )  # a join link is not a manage link
     with app.app_context():
         assert (
-            service.registration_from_link(
+            links.registration_from_link(
                 "manage", manage.split("/")[-1], START + timedelta(days=31)
             )
             is None
@@ -104,7 +104,7 @@ def test_manage_page_shows_the_persons_own_details_only(
     make_registration(
         registration.event_id, "other@example.org", created_at=START - timedelta(days=1)
     )
-    page = client.get(path(app, service.manage_url, registration)).get_data(as_text=True)
+    page = client.get(path(app, links.manage_url, registration)).get_data(as_text=True)
     assert "ana@example.org" in page
     assert "other@example.org" not in page
     assert "/j/" in page  # their own joining link

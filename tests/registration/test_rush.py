@@ -19,7 +19,7 @@ from sqlalchemy import select
 from service import create_app
 from service.extensions import db
 from service.registration.models import Registration, RegistrationStatus
-from service.registration.service import waiting_position
+from service.registration.notifications import waiting_position
 from tests.conftest import base_config, close_database, make_database
 from tests.events.fixtures import event_data
 from tests.server import gunicorn, run_flask, server_env

@@ -16,7 +16,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
-from service.db import begin_writing
+from service.db import unit_of_work
 from service.extensions import db
 from service.mail import service as mail
 from service.mail.models import MessageKind, MessageStatus, OutboxMessage
@@ -31,8 +31,8 @@ def app_config(smtp):
 
 
 def queue_now(app) -> None:
-    with app.app_context():
-        begin_writing(db.session)  # the scheduler's thread writes too (SQLite: write lock first)
+    # The scheduler's thread writes too (SQLite: write lock first).
+    with app.app_context(), unit_of_work():
         mail.queue_message(
             kind=MessageKind.ANNOUNCEMENT,
             dedupe_key="now",
@@ -43,7 +43,6 @@ def queue_now(app) -> None:
             params={"body": "hello"},
             now=datetime.now(UTC),
         )
-        db.session.commit()
 
 
 def wait_for(condition, seconds: float = 15) -> bool:
@@ -180,8 +179,7 @@ def slow_relay():
 def test_sigterm_during_a_slow_send_delivers_every_message_exactly_once_after_a_restart(
     app, slow_relay, migrated_database, tmp_path
 ):
-    with app.app_context():
-        begin_writing(db.session)
+    with app.app_context(), unit_of_work():
         for n in range(4):
             mail.queue_message(
                 kind=MessageKind.ANNOUNCEMENT,
@@ -193,7 +191,6 @@ def test_sigterm_during_a_slow_send_delivers_every_message_exactly_once_after_a_
                 params={"body": "hello"},
                 now=datetime.now(UTC),
             )
-        db.session.commit()
     env = scheduler_env(migrated_database.url, slow_relay.port, tmp_path)
 
     process = start_scheduler(env)

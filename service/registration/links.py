@@ -1,0 +1,82 @@
+"""A registration's personal links: the manage page (``/r/<token>``) and the joining link
+(``/j/<token>``), each signed for its own purpose, and what the joining link opens."""
+
+from __future__ import annotations
+
+import enum
+import hmac
+from datetime import datetime, timedelta
+
+from flask import current_app
+
+from service.db import unit_of_work
+from service.events.models import EventStatus
+from service.extensions import db
+from service.registration.models import JoinClick, Registration
+from service.security import read_link, sign_link
+from service.urls import absolute_url
+
+MANAGE, JOIN = "manage", "join"
+
+
+def manage_url(registration: Registration) -> str:
+    token = sign_link(MANAGE, [registration.id, registration.link_secret])
+    return absolute_url("registration.manage", token=token)
+
+
+def join_url(registration: Registration) -> str:
+    return join_link(registration.id, registration.link_secret)
+
+
+def join_link(registration_id: int, link_secret: str) -> str:
+    """The personal joining link: opens the meeting only for this confirmed registration."""
+    return absolute_url("registration.join", token=sign_link(JOIN, [registration_id, link_secret]))
+
+
+def registration_from_link(purpose: str, token: str, now: datetime) -> Registration | None:
+    """The registration a manage or join link belongs to; None if forged, revoked or expired."""
+    payload = read_link(purpose, token)
+    if not (isinstance(payload, list) and len(payload) == 2 and isinstance(payload[0], int)):
+        return None
+    registration_id, secret = payload
+    registration = db.session.get(Registration, registration_id)
+    if registration is None or not hmac.compare_digest(
+        str(secret).encode(), registration.link_secret.encode()
+    ):
+        return None
+    expires = registration.event.ends_at + timedelta(
+        days=int(current_app.config["MANAGE_LINK_DAYS"])
+    )
+    return registration if now < expires else None
+
+
+class JoinDecision(enum.StrEnum):
+    ENTER = "enter"
+    TOO_EARLY = "too_early"
+    ENDED = "ended"
+    NOT_CONFIRMED = "not_confirmed"
+    NO_MEETING = "no_meeting"  # not an online event, or no joining link yet
+
+
+def use_join_link(registration: Registration, now: datetime) -> JoinDecision:
+    """Decide whether the personal link opens the meeting now; each entry is recorded."""
+    decision = _join_decision(registration, now)
+    if decision is JoinDecision.ENTER:
+        registration_id = registration.id
+        with unit_of_work(lock_wait=current_app.config["LOCK_WAIT_SECONDS"]):
+            db.session.add(JoinClick(registration_id=registration_id, clicked_at=now))
+    return decision
+
+
+def _join_decision(registration: Registration, now: datetime) -> JoinDecision:
+    event = registration.event
+    if not registration.is_confirmed or event.status is not EventStatus.PUBLISHED:
+        return JoinDecision.NOT_CONFIRMED
+    if not (event.is_online and event.join_url):
+        return JoinDecision.NO_MEETING
+    if now >= event.ends_at:
+        return JoinDecision.ENDED
+    opens = event.starts_at - timedelta(minutes=int(current_app.config["JOIN_OPENS_MINUTES"]))
+    if now < opens:
+        return JoinDecision.TOO_EARLY
+    return JoinDecision.ENTER
