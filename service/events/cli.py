@@ -14,6 +14,7 @@ from service.db import utc_now
 from service.events import service
 from service.events.schema import EventDataError
 from service.registration import export, roster
+from service.registration import service as registration
 from service.registration.export import COLUMN_NAMES
 
 events_cli = AppGroup("events", help="Import and dump events as JSON.")
@@ -34,13 +35,15 @@ def dump_command(slug: str, output: IO[str]) -> None:
 @events_cli.command("import")
 @click.argument("file", type=click.File("r", encoding="utf-8"))
 def import_command(file: IO[str]) -> None:
-    """Create or update events from FILE (one JSON object or a list), matched by slug."""
+    """Create or update events from FILE (one JSON object or a list), matched by slug. A
+    capacity below the number already confirmed is refused; a raised one fills from the
+    waiting list."""
     try:
         document = json.load(file)
     except json.JSONDecodeError as error:
         raise click.ClickException(f"{file.name} is not valid JSON: {error}") from None
     try:
-        results = service.import_events(document)
+        results = registration.import_events(document, utc_now())
     except EventDataError as error:
         raise click.ClickException(
             "nothing was imported:\n" + "\n".join(f"  - {problem}" for problem in error.problems)

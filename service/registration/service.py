@@ -334,6 +334,16 @@ def update_event(
     return SavedEvent(event, changed, told, promoted)
 
 
+def import_events(document: Any, now: datetime) -> list[tuple[Event, bool]]:
+    """``flask events import``: ``events.import_events`` with each event held to its
+    capacity (``fit_capacity``), all in one unit of work. Raises ``EventDataError``."""
+    with unit_of_work(lock_wait=current_app.config["LOCK_WAIT_SECONDS"]):
+        results = events.import_events(document)
+        for event, _created in results:
+            fit_capacity(event, now)
+    return results
+
+
 def change_status(event: Event, status: EventStatus, now: datetime) -> int:
     """Publish, unpublish or cancel ``event``; cancelling a published event tells everyone
     registered or waiting, in the same unit of work. Returns how many were told; raises

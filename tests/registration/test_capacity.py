@@ -214,3 +214,22 @@ def test_raising_the_capacity_during_a_rush(database_backend, tmp_path):
         assert promotions == promoted == sum(row.promoted_at is not None for row in rows)
     finally:
         database.drop()
+
+
+def test_flask_events_import_holds_the_capacity_rule_too(app, event, runner, tmp_path):
+    lowered = tmp_path / "lowered.json"
+    lowered.write_text(json.dumps(document(capacity=2)))
+    result = runner.invoke(args=["events", "import", str(lowered)])
+    assert result.exit_code == 1
+    assert "nothing was imported" in result.output
+    assert "capacity 2 is below the 3 confirmed" in result.output
+
+    raised = tmp_path / "raised.json"
+    raised.write_text(json.dumps(document(capacity=4)))
+    result = runner.invoke(args=["events", "import", str(raised)])
+    assert result.exit_code == 0, result.output
+    assert [status for _email, status in statuses(app)] == [
+        *[RegistrationStatus.CONFIRMED] * 4,
+        *[RegistrationStatus.WAITING] * 2,
+    ]
+    assert promotion_mails(app) == ["p3@example.org"]
