@@ -16,7 +16,7 @@ from email.utils import make_msgid
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import ColumnElement, Select, delete, false, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, delete, false, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from service.extensions import db
@@ -163,10 +163,29 @@ def last_queued(dedupe_key_prefix: str) -> datetime | None:
     )
 
 
+# Kinds a registration's mail comes in: an orphan of one of these was a registrant's.
+_REGISTRANT_KINDS = (
+    MessageKind.CONFIRMATION,
+    MessageKind.WAITING_LIST,
+    MessageKind.EVENT_UPDATE,
+    MessageKind.REMINDER,
+    MessageKind.ANNOUNCEMENT,
+)
+
+
+def _in(ids: Ids | Iterable[str]) -> Any:
+    return ids if isinstance(ids, Select) else list(ids)
+
+
 def _about(
-    *, event_id: int | None, registration_ids: Ids | None, signature_ids: Ids | None
+    *,
+    event_id: int | None,
+    registration_ids: Ids | None,
+    signature_ids: Ids | None,
+    orphans_to: Iterable[str] | Select[Any] | None,
 ) -> ColumnElement[bool]:
-    """Messages about the event, any of the registrations or any of the signatures."""
+    """Messages about the event, any of the registrations or any of the signatures, and
+    registrants' messages about nothing any more that went to ``orphans_to``."""
     conditions: list[ColumnElement[bool]] = []
     if event_id is not None:
         conditions.append(OutboxMessage.event_id == event_id)
@@ -175,7 +194,16 @@ def _about(
         (OutboxMessage.signature_id, signature_ids),
     ):
         if ids is not None:
-            conditions.append(column.in_(ids if isinstance(ids, Select) else list(ids)))
+            conditions.append(column.in_(_in(ids)))
+    if orphans_to is not None:
+        conditions.append(
+            and_(
+                OutboxMessage.event_id.is_(None),
+                OutboxMessage.registration_id.is_(None),
+                OutboxMessage.kind.in_(_REGISTRANT_KINDS),
+                OutboxMessage.recipient.in_(_in(orphans_to)),
+            )
+        )
     return or_(false(), *conditions)
 
 
@@ -192,12 +220,24 @@ def forget_messages(
     event_id: int | None = None,
     registration_ids: Ids | None = None,
     signature_ids: Ids | None = None,
+    orphans_to: Iterable[str] | Select[Any] | None = None,
 ) -> int:
     """Delete every message about the event, any of the registrations or any of the
     signatures, with the file backend's copies, in the caller's unit of work. Returns how
-    many went."""
+    many went.
+
+    ``orphans_to`` (addresses) also takes registrants' messages that name neither event nor
+    registration any more: queued before messages named their event, for a registration
+    since deleted (its person registered again), so migration 0013 could not tell their
+    event; retention passes the addresses of the event's registrations.
+    """
     return delete_messages(
-        _about(event_id=event_id, registration_ids=registration_ids, signature_ids=signature_ids)
+        _about(
+            event_id=event_id,
+            registration_ids=registration_ids,
+            signature_ids=signature_ids,
+            orphans_to=orphans_to,
+        )
     )
 
 

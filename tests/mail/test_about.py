@@ -126,3 +126,23 @@ def test_a_deleted_registration_leaves_its_message_unlinked_but_about_its_event(
         db.session.expire_all()
         row = db.session.scalar(select(OutboxMessage))
         assert (row.event_id, row.registration_id) == (event.id, None)
+
+
+def test_retention_can_take_registrants_orphaned_mail_by_address_and_only_that(app):
+    with app.app_context():
+        queue("orphan")  # a confirmation about nothing any more, to ana@example.org
+        service.queue_message(
+            kind=MessageKind.SIGNATURE,
+            dedupe_key="not-a-registrants",
+            to="ana@example.org",
+            name="Ana",
+            language="en",
+            template="mail/test_message",
+            params={},
+            now=NOW,
+        )
+        db.session.commit()
+        assert service.forget_messages(orphans_to=["rosa@example.org"]) == 0
+        assert service.forget_messages(orphans_to=["ana@example.org"]) == 1
+        db.session.commit()
+        assert keys() == {"not-a-registrants"}
