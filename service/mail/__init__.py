@@ -1,5 +1,8 @@
 """Outgoing mail: the outbox table, its dispatcher, transports and unsubscribe links.
 
-Nothing else speaks SMTP. Other areas call ``mail.service.queue_message`` inside their own
-transaction; the dispatcher (a scheduler job or ``flask mail send-due``) sends what is due.
+Nothing else speaks SMTP, and mail imports no other area. Other areas call
+``mail.service`` (queue in their own unit of work, find and forget messages by the event,
+registration or signature they are about); ``dispatch`` sends what is due (a scheduler job or
+``flask mail send-due``), ``unsubscribe`` keeps who asked for no more, ``render`` turns params
+into content through the builders areas register.
 """

@@ -6,7 +6,7 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from service.db import Base, enum_column, not_blank, utc_now
@@ -53,6 +53,18 @@ class OutboxMessage(Base):
     # template's builder, just before sending (so a web request only inserts a row).
     template: Mapped[str] = mapped_column(String(100))
     params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # What the message is about, for the areas that later remove or list it (retention,
+    # withdrawal, the reminders page). Named by table: mail imports no other area. A row
+    # deleted elsewhere leaves the message, unlinked, for its owner's own clean-up.
+    event_id: Mapped[int | None] = mapped_column(
+        ForeignKey("events.id", ondelete="SET NULL"), index=True
+    )
+    registration_id: Mapped[int | None] = mapped_column(
+        ForeignKey("registrations.id", ondelete="SET NULL"), index=True
+    )
+    signature_id: Mapped[int | None] = mapped_column(
+        ForeignKey("signatures.id", ondelete="SET NULL"), index=True
+    )
     # What was sent, kept when the relay accepted it.
     subject: Mapped[str] = mapped_column(String(300), default="")
     body_text: Mapped[str] = mapped_column(Text, default="")
@@ -76,7 +88,7 @@ class OutboxMessage(Base):
 
 class Unsubscription(Base):
     """An address that asked for no more mail of one kind, kept as a keyed hash of the
-    address (``service.mail.service.address_hash``): the table names nobody, and only the app,
+    address (``service.mail.unsubscribe.address_hash``): the table names nobody, and only the app,
     holding ``SECRET_KEY``, can tell whether a given address is in it."""
 
     __tablename__ = "unsubscriptions"

@@ -42,6 +42,7 @@ def send_test(organiser: Sender, event: Event, subject: str, body: str, now: dat
             template="registration/announcement",
             params={"event_id": event.id, "subject": subject, "body": body},
             now=now,
+            event_id=event.id,
         )
 
 
@@ -73,12 +74,10 @@ def send_announcement(
                 name=name,
                 language=language,
                 template="registration/announcement",
-                params={
-                    "announcement_id": announcement.id,
-                    "registration_id": registration_id,
-                    "event_id": event.id,  # what retention finds it by
-                },
+                params={"announcement_id": announcement.id, "registration_id": registration_id},
                 now=now,
+                event_id=event.id,
+                registration_id=registration_id,
             )
     return announcement
 

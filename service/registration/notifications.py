@@ -58,14 +58,15 @@ def queue_message(
         name=registration.name,
         language=registration.language,
         template=f"registration/{template}",
-        # The event too: its retention finds the message by it, and the cancellation notice
-        # is written from it alone.
+        # The cancellation notice is written from the event alone.
         params={
             "registration_id": registration.id,
             "event_id": registration.event_id,
             "calendar": calendar,
         },
         now=now,
+        event_id=registration.event_id,
+        registration_id=registration.id,
     )
 
 

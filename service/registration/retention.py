@@ -6,18 +6,13 @@ backend's ``.eml`` copies), and the counts stay."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
 
 from flask import current_app
 from sqlalchemy import (
-    ColumnElement,
-    Select,
     String,
-    and_,
     cast,
     delete,
     literal,
-    or_,
     select,
     update,
 )
@@ -26,8 +21,7 @@ from service.db import empty_write_ahead_log, unit_of_work
 from service.events.models import Event
 from service.extensions import db
 from service.mail import service as mail
-from service.mail.models import OutboxMessage
-from service.registration.models import Announcement, Answer, Registration
+from service.registration.models import Answer, Registration
 
 # What stands for a removed name: the database refuses a blank one.
 REMOVED_NAME = "—"
@@ -61,7 +55,13 @@ def apply_retention(now: datetime) -> list[Event]:
 def _anonymise(event: Event, now: datetime) -> None:
     registrations = select(Registration.id).where(Registration.event_id == event.id)
     db.session.execute(delete(Answer).where(Answer.registration_id.in_(registrations)))
-    mail.delete_messages(_mail_about(event, registrations))
+    mail.forget_messages(
+        event_id=event.id,
+        registration_ids=registrations,
+        # Queued before messages named what they are about: a registration deleted on
+        # registering again, to the same address as the one that replaced it.
+        orphans_to=select(Registration.email).where(Registration.event_id == event.id),
+    )
     db.session.execute(
         update(Registration)
         .where(Registration.event_id == event.id)
@@ -75,24 +75,3 @@ def _anonymise(event: Event, now: datetime) -> None:
         .execution_options(synchronize_session=False)
     )
     event.personal_data_removed_at = now
-
-
-def _mail_about(event: Event, registration_ids: Select[Any]) -> ColumnElement[bool]:
-    """Every message about the event, to anyone: registrants (also those whose registration
-    was deleted when they registered again), speakers and organisers' tests alike."""
-    params = OutboxMessage.params
-    return or_(
-        params["event_id"].as_integer() == event.id,
-        params["registration_id"].as_integer().in_(registration_ids),
-        params["announcement_id"]
-        .as_integer()
-        .in_(select(Announcement.id).where(Announcement.event_id == event.id)),
-        # Queued before messages named their event: the mail of a registration deleted on
-        # registering again, to the same address as the registration that replaced it.
-        and_(
-            params["registration_id"].as_integer().not_in(select(Registration.id)),
-            OutboxMessage.recipient.in_(
-                select(Registration.email).where(Registration.event_id == event.id)
-            ),
-        ),
-    )

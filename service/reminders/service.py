@@ -40,6 +40,9 @@ class Reminder:
     due_at: datetime
 
     def key_prefix(self, event: Event) -> str:
+        """The one place a reminder's dedupe key is made: this prefix and the person's id (a
+        registration's, or a speaker's event person). Nothing parses it: what a message is
+        about is in the outbox's own columns."""
         start = event.starts_at.strftime("%Y%m%dT%H%MZ")
         return f"{self.kind.value}:{event.id}:{start}:{self.minutes_before}:"
 
@@ -149,6 +152,8 @@ def _attendee_reminder_rows(event: Event, now: datetime) -> list[dict[str, Any]]
                 "join_url": join_link(registration_id, link_secret),
             },
             now=now,
+            event_id=event.id,
+            registration_id=registration_id,
         )
         # _due_registrations leaves out the unsubscribed and those reminded already.
         for registration_id, email, name, language, link_secret in _due_registrations(
@@ -174,6 +179,7 @@ def _queue_speaker_reminders(event: Event, now: datetime) -> int:
             template="reminders/speaker_reminder",
             params={"event_id": event.id, "minutes_before": reminder.minutes_before},
             now=now,
+            event_id=event.id,
         )
     return queued
 
@@ -235,14 +241,7 @@ def upcoming_reminders(event: Event, now: datetime) -> list[PlannedMessage]:
         )
     )
     speakers: list[EventPerson] = [person for person in event.people if person.email]
-    statuses = {
-        key: status
-        for key, status in db.session.execute(
-            select(OutboxMessage.dedupe_key, OutboxMessage.status).where(
-                OutboxMessage.dedupe_key.like(f"%:{event.id}:%")
-            )
-        )
-    }
+    statuses = mail.message_statuses(event.id)
     planned: list[PlannedMessage] = []
     for kind, people in (
         (MessageKind.REMINDER, [(r.id, r.email, r.name, r.created_at) for r in registrations]),

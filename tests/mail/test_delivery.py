@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from service.extensions import db
-from service.mail import service
+from service.mail import dispatch, service
 from service.mail.models import MessageKind, MessageStatus, OutboxMessage
 from service.mail.service import Attachment
 
@@ -168,8 +168,8 @@ def test_gives_up_after_the_last_attempt(app, app_context, smtp):
 
 def test_backoff_is_capped_at_fifteen_minutes():
     for attempts in range(1, 30):
-        assert service.backoff(attempts) <= timedelta(minutes=15)
-    assert service.backoff(12) >= timedelta(minutes=12)  # the cap minus jitter
+        assert dispatch.backoff(attempts) <= timedelta(minutes=15)
+    assert dispatch.backoff(12) >= timedelta(minutes=12)  # the cap minus jitter
 
 
 def test_relay_down_keeps_everything_for_later(app, app_context, smtp):
@@ -185,7 +185,7 @@ def test_relay_down_keeps_everything_for_later(app, app_context, smtp):
 
 def test_a_dead_dispatchers_lease_expires_and_the_message_goes_again(app_context, smtp):
     queue()
-    _token, claimed = service.claim_due(NOW, 10, timedelta(minutes=2))  # then it "dies"
+    _token, claimed = dispatch.claim_due(NOW, 10, timedelta(minutes=2))  # then it "dies"
     assert [m.dedupe_key for m in claimed] == ["test:1"]
     assert service.dispatch_due(NOW + timedelta(minutes=1)).attempted == 0  # lease still held
     assert service.dispatch_due(NOW + timedelta(minutes=2)).sent == 1

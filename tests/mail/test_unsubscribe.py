@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy import select
 
 from service.extensions import db
-from service.mail import service
+from service.mail import service, unsubscribe
 from service.mail.models import (
     UNSUBSCRIBABLE_KINDS,
     MessageKind,
@@ -206,7 +206,7 @@ def test_forged_or_altered_links_are_not_found(app, client):
     with app.app_context():  # a well-signed link over an address rather than a hash
         from service.security import sign_link
 
-        old_style = sign_link(service.UNSUBSCRIBE_PURPOSE, ["ana@example.org", "reminder"])
+        old_style = sign_link(unsubscribe.UNSUBSCRIBE_PURPOSE, ["ana@example.org", "reminder"])
     assert client.post(f"/unsubscribe/{old_style}").status_code == 404
     assert not unsubscribed(app)
 
