@@ -25,7 +25,7 @@ from service.events.models import Event
 from service.forms import ExportForm
 from service.manage import management_blueprint
 from service.pagination import MAX_PAGE
-from service.registration import export, messages, retention, roster, service
+from service.registration import export, messages, notifications, retention, roster, service
 from service.registration.forms import MessageForm
 from service.text import render_markdown
 
@@ -80,7 +80,7 @@ def check_in(slug: str, registration_id: int) -> BaseResponse:
 @bp.post("/events/<slug>/attendees/<int:registration_id>/resend")
 def resend_confirmation(slug: str, registration_id: int) -> BaseResponse:
     _attendee_or_404(slug, registration_id)
-    service.resend_confirmation(registration_id, utc_now())
+    notifications.resend_confirmation(registration_id, utc_now())
     flash(_("The confirmation is on its way again."), "ok")
     return redirect(url_for(".list_attendees", slug=slug) + f"#attendee-{registration_id}")
 

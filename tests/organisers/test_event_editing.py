@@ -11,27 +11,15 @@ from service.events import service as events
 from service.events.models import EventStatus
 from service.extensions import db
 from service.mail.models import MessageKind, OutboxMessage
-from service.organisers.service import create_organiser
 from service.registration.models import Registration, RegistrationStatus
 from tests.events.test_pages import text_of
+from tests.organisers.conftest import logged_in as log_in
 from tests.registration.fixtures import csrf_token
-
-PASSWORD = "a long enough password"
 
 
 @pytest.fixture
-def logged_in(app, client):
-    with app.app_context():
-        create_organiser("organiser@example.org", PASSWORD)
-    client.post(
-        "/organisers/login",
-        data={
-            "csrf_token": csrf_token(client, "/organisers/login"),
-            "email": "organiser@example.org",
-            "password": PASSWORD,
-        },
-    )
-    return client
+def logged_in(client, make_organiser):
+    return log_in(client, make_organiser("organiser@example.org"))
 
 
 def form(client, path: str, **fields) -> dict:

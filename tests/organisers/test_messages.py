@@ -11,13 +11,12 @@ from sqlalchemy import select
 from service.extensions import db
 from service.mail import service as mail
 from service.mail.models import MessageKind, OutboxMessage
-from service.organisers.service import create_organiser
 from service.registration.models import RegistrationStatus
 from tests.events.test_pages import text_of
 from tests.mail.fixtures import smtp_config
+from tests.organisers.conftest import logged_in
 from tests.registration.fixtures import csrf_token
 
-PASSWORD = "a long enough password"
 PATH = "/organisers/events/solidarity-meeting/messages"
 
 
@@ -27,7 +26,7 @@ def app_config(smtp):
 
 
 @pytest.fixture
-def organiser(app, client, make_event, make_registration):
+def organiser(app, client, make_event, make_registration, make_organiser):
     event = make_event()
     now = datetime(2027, 1, 1, tzinfo=UTC)
     make_registration(event.id, "one@example.org", name="Uno", created_at=now, language="es")
@@ -38,17 +37,7 @@ def organiser(app, client, make_event, make_registration):
     make_registration(
         event.id, "gone@example.org", created_at=now, status=RegistrationStatus.CANCELLED
     )
-    with app.app_context():
-        create_organiser("organiser@example.org", PASSWORD)
-    client.post(
-        "/organisers/login",
-        data={
-            "csrf_token": csrf_token(client, "/organisers/login"),
-            "email": "organiser@example.org",
-            "password": PASSWORD,
-        },
-    )
-    return client
+    return logged_in(client, make_organiser("organiser@example.org"))
 
 
 def compose(client, action: str, **fields):

@@ -9,30 +9,18 @@ import pytest
 from sqlalchemy import select
 
 from service.extensions import db
-from service.organisers.service import create_organiser
 from service.registration.models import Answer
 from tests.events.test_pages import text_of
+from tests.organisers.conftest import logged_in
 from tests.registration.fixtures import csrf_token, submit_registration
 
-PASSWORD = "a long enough password"
 QUESTIONS = "/organisers/events/solidarity-meeting/questions"
 
 
 @pytest.fixture
-def organiser(app, make_event):
+def organiser(app, make_event, make_organiser):
     make_event()
-    with app.app_context():
-        create_organiser("organiser@example.org", PASSWORD)
-    client = app.test_client()
-    client.post(
-        "/organisers/login",
-        data={
-            "csrf_token": csrf_token(client, "/organisers/login"),
-            "email": "organiser@example.org",
-            "password": PASSWORD,
-        },
-    )
-    return client
+    return logged_in(app.test_client(), make_organiser("organiser@example.org"))
 
 
 def add(client, **fields):
