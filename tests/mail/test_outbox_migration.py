@@ -50,8 +50,7 @@ def test_0012_fills_what_each_old_message_is_about(database_backend, tmp_path):
     from service import create_app
     from service.events import service as events
     from service.mail.models import OutboxMessage
-    from service.registration.models import Announcement
-    from service.registration.models import Registration
+    from service.registration.models import Announcement, Registration
     from service.statements import service as statements
     from tests.conftest import base_config, close_database, make_database
     from tests.events.fixtures import event_data

@@ -110,14 +110,15 @@ def event_changed(language: str) -> str:
     register("Ana Flores", ANA, language)
     settle(NOW)
     moved = START + timedelta(days=1)
-    event, _changed = events.save_event(
+    registration.update_event(
         SLUG,
         meeting_data(
             starts_at=moved.isoformat(),
             ends_at=(moved + timedelta(hours=1, minutes=30)).isoformat(),
         ),
+        notify=True,
+        now=LATER,
     )
-    registration.notify_registrants(event, "event_changed", LATER)
     return ANA
 
 
@@ -125,9 +126,7 @@ def event_cancelled(language: str) -> str:
     meeting()
     register("Ana Flores", ANA, language)
     settle(NOW)
-    event = events.get_event(SLUG)
-    events.set_status(event, EventStatus.CANCELLED)
-    registration.notify_registrants(event, "event_cancelled", LATER)
+    registration.change_status(events.get_event(SLUG), EventStatus.CANCELLED, LATER)
     return ANA
 
 
