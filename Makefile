@@ -77,9 +77,11 @@ babel: install
 	$(BIN)/pybabel update -i service/translations/messages.pot -d service/translations \
 	  --width 100 2>/dev/null
 
+# Every scenario on the harness (bench/harness.py); e.g. BENCH_ARGS="--db sqlite --duration 2".
+BENCH_SCENARIOS := registration statement event_page export reminders
 bench: install
 	@command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
-	@for script in $(filter-out bench/bare_app.py bench/registration_naive_app.py,$(wildcard bench/*.py)); do $(BIN)/python $$script || exit 1; done
+	@for scenario in $(BENCH_SCENARIOS); do $(BIN)/python bench/$$scenario.py $(BENCH_ARGS) || exit 1; done
 
 clean:
 	rm -rf $(VENV) node_modules .pytest_cache

@@ -1,10 +1,4 @@
-"""Baseline for the load benchmarks: a bare Flask app with one route returning "hello".
-
-Served by ``gunicorn -w 2 -k sync --chdir bench bare_app:app``. Running this file directly
-(``make bench`` runs every ``bench/*.py``) does nothing.
-"""
-
-from __future__ import annotations
+"""The bare route the page benchmarks compare with: Flask answering "hello"."""
 
 from flask import Flask
 

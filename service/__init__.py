@@ -54,12 +54,14 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from service import i18n
     from service.events.api import bp as events_api_bp
+    from service.events.manage import bp as manage_events_bp
     from service.events.views import bp as events_bp
     from service.mail.views import bp as mail_bp
     from service.ops.views import bp as ops_bp
-    from service.organisers import statements  # noqa: F401 - adds its routes to organisers_bp
     from service.organisers.views import bp as organisers_bp
+    from service.registration.attendees import bp as attendees_bp
     from service.registration.views import bp as registration_bp
+    from service.statements.manage import bp as manage_statements_bp
     from service.statements.views import api as statements_api_bp
     from service.statements.views import bp as statements_bp
 
@@ -71,6 +73,9 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(statements_bp)
     app.register_blueprint(statements_api_bp)
     app.register_blueprint(organisers_bp)
+    app.register_blueprint(manage_events_bp)
+    app.register_blueprint(attendees_bp)
+    app.register_blueprint(manage_statements_bp)
     app.register_blueprint(ops_bp)
 
 

@@ -14,7 +14,8 @@ from service.db import utc_now
 from service.events.cli import events_cli
 from service.mail.cli import mail_cli
 from service.ops.cli import doctor_command
-from service.organisers.cli import organisers_cli, retention_cli
+from service.organisers.cli import organisers_cli
+from service.registration.cli import retention_cli
 from service.reminders.cli import reminders_cli
 from service.scheduler.cli import scheduler_cli
 from service.statements.cli import statements_cli

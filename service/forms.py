@@ -1,5 +1,6 @@
 """The base of every form: CSRF (Flask-WTF), trimmed text, and no invisible control characters;
-and the name, email and honeypot the public forms (registering, signing) share.
+the name, email and honeypot the public forms (registering, signing) share; and the choice of
+columns every CSV export offers.
 
 Every text field gets these without asking, so a NUL byte or a stray control character in any
 form is a clear error next to the field, with the rest of the input kept, never a 500.
@@ -17,11 +18,20 @@ from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, Field, PasswordField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    EmailField,
+    Field,
+    PasswordField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
 from wtforms import Form as BaseForm
-from wtforms.validators import DataRequired, Length, ValidationError
+from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
 
-from service.mail.service import normalise_email
+from service.identity import normalise_email
 
 # Joiners are format characters that emoji sequences (👩‍💻) and some scripts need.
 JOINERS = frozenset({"\u200c", "\u200d"})
@@ -135,3 +145,19 @@ class PersonForm(Form):
         _l("Leave this empty"),
         render_kw={"autocomplete": "off", "tabindex": "-1"},
     )
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class ExportForm(Form):
+    """Which columns of a CSV export (``service.csv_export``) to download."""
+
+    columns = MultiCheckboxField(
+        _l("Columns"),
+        choices=[],  # the export's own columns, set by its view
+        validators=[InputRequired(_l("Tick at least one column."))],
+    )
+    bom = BooleanField(_l("For Excel (adds a byte-order mark)"))

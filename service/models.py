@@ -1,10 +1,11 @@
 """Every area's models, imported together so the metadata (and migrations) see all tables."""
 
+from service.csv_export import ExportRecord
 from service.events.models import Event, EventPerson, Question, Supporter
 from service.mail.models import OutboxMessage, Unsubscription
 from service.ops.models import Observation, SchedulerHeartbeat
-from service.organisers.models import Announcement, ExportRecord, Organiser
-from service.registration.models import Answer, JoinClick, Registration
+from service.organisers.models import Organiser
+from service.registration.models import Announcement, Answer, JoinClick, Registration
 from service.statements.models import Signature, SignatureWord, Statement
 
 __all__ = [

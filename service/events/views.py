@@ -14,13 +14,13 @@ from service.events.models import Event, EventFormat, EventStatus
 from service.events.timing import event_timing, format_moment
 from service.i18n import current_language
 from service.page_cache import cached_page
+from service.pagination import MAX_PAGE
 from service.text import render_markdown
 from service.urls import absolute_url
 
 bp = Blueprint("events", __name__)
 
 CALENDAR_TYPE = "text/calendar"  # Werkzeug adds "; charset=utf-8" to text types
-MAX_PAGE = 100_000
 
 
 @bp.get("/")

@@ -29,6 +29,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from service.db import begin_writing, conflict_insert
 from service.extensions import db
+from service.identity import normalise_email
 from service.mail import compose
 from service.mail.models import (
     UNSUBSCRIBABLE_KINDS,
@@ -65,11 +66,6 @@ class Attachment:
     filename: str
     content_type: str  # e.g. "text/calendar; method=PUBLISH"
     content: str
-
-
-def normalise_email(address: str) -> str:
-    """The form addresses are compared in: trimmed, lower-case."""
-    return address.strip().lower()
 
 
 @dataclass(frozen=True)

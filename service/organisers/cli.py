@@ -1,17 +1,13 @@
-"""``flask organisers create|list|disable`` and ``flask events export``."""
+"""``flask organisers create|list|disable``."""
 
 from __future__ import annotations
 
 import sys
-from typing import IO
 
 import click
 from flask.cli import AppGroup
 
-from service.db import utc_now
-from service.events import service as events
-from service.organisers import export, retention, service
-from service.statements.service import purge_unconfirmed
+from service.organisers import service
 
 organisers_cli = AppGroup("organisers", help="Organiser accounts.")
 
@@ -55,50 +51,3 @@ def disable_command(email: str) -> None:
     except service.AccountError as error:
         raise click.ClickException(str(error)) from None
     click.echo(f"disabled {email}")
-
-
-def write_export(slug: str, output: IO[bytes], columns: str | None, bom: bool) -> None:
-    """Write the attendees of event SLUG as CSV (every column unless --columns)."""
-    event = events.get_event(slug)
-    if event is None:
-        raise click.ClickException(f"no event with slug {slug!r}")
-    try:
-        chosen = export.choose_columns(event, columns.split(",") if columns else None)
-    except ValueError as error:
-        raise click.ClickException(str(error)) from None
-    total = service.attendee_counts(event.id)
-    rows = 0
-    with click.progressbar(
-        length=total.registered + total.waiting + total.cancelled,
-        label=f"exporting {slug}",
-        file=sys.stderr,
-    ) as progress:
-
-        def count(written: int) -> None:
-            nonlocal rows
-            rows += written
-            progress.update(written)
-
-        chunks = export.export_attendees(
-            event, chosen, organiser_id=None, via="cli", now=utc_now(), bom=bom, on_rows=count
-        )
-        for chunk in chunks:
-            output.write(chunk.encode("utf-8"))  # bytes: the CSV's own line ends, on any OS
-    click.echo(f"exported {rows} row(s)", err=True)
-
-
-retention_cli = AppGroup("retention", help="Removing attendees' personal data after events.")
-
-
-@retention_cli.command("apply")
-def apply_retention_command() -> None:
-    """Remove the personal data of every event whose retention period has passed, and
-    signatures never confirmed (what the nightly job does)."""
-    done = retention.apply_retention(utc_now())
-    for event in done:
-        click.echo(f"removed attendees' personal data of {event.slug}")
-    purged = purge_unconfirmed(utc_now())
-    if purged:
-        click.echo(f"deleted {purged} signature(s) never confirmed")
-    if not done and not purged:
-        click.echo("nothing to remove")

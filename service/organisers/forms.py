@@ -1,24 +1,12 @@
-"""Organisers' forms."""
+"""Organisers' forms: logging in, passwords and accounts."""
 
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import (
-    BooleanField,
-    EmailField,
-    PasswordField,
-    SelectField,
-    SelectMultipleField,
-    StringField,
-    TextAreaField,
-)
-from wtforms.fields.choices import SelectChoice
-from wtforms.validators import EqualTo, InputRequired, Length, ValidationError
-from wtforms.widgets import CheckboxInput, ListWidget
+from wtforms import BooleanField, EmailField, PasswordField, StringField
+from wtforms.validators import EqualTo, InputRequired, Length
 
-from service.events.models import QuestionKind
 from service.forms import Form, Required, ValidEmail
-from service.organisers.export import COLUMNS
 from service.organisers.service import MIN_PASSWORD_LENGTH
 
 
@@ -83,62 +71,3 @@ class AccountForm(Form):
         description=_l("Give it to them in person; they can change it under Password."),
     )
     admin = BooleanField(_l("Admin (may manage organisers' accounts)"))
-
-
-class MultiCheckboxField(SelectMultipleField):
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
-
-
-class ExportForm(Form):
-    columns = MultiCheckboxField(
-        _l("Columns"),
-        choices=[SelectChoice(column.name, column.name) for column in COLUMNS],
-        default=[column.name for column in COLUMNS],
-        validators=[InputRequired(_l("Tick at least one column."))],
-    )
-    bom = BooleanField(_l("For Excel (adds a byte-order mark)"))
-
-
-class MessageForm(Form):
-    audience = SelectField(
-        _l("To"),
-        choices=[
-            SelectChoice("registered", _l("Everyone registered")),
-            SelectChoice("waiting", _l("The waiting list")),
-        ],
-    )
-    subject = StringField(_l("Subject"), validators=[Required(), Length(max=200)])
-    body = TextAreaField(_l("Message (Markdown)"), validators=[Required(), Length(max=20_000)])
-
-
-class QuestionForm(Form):
-    kind = SelectField(
-        _l("Kind"),
-        choices=[
-            SelectChoice(QuestionKind.SHORT_TEXT.value, _l("Short text")),
-            SelectChoice(QuestionKind.LONG_TEXT.value, _l("Long text")),
-            SelectChoice(QuestionKind.CHOICE.value, _l("One of several choices")),
-            SelectChoice(QuestionKind.CHECKBOX.value, _l("A box to tick")),
-        ],
-    )
-    label = StringField(_l("Question"), validators=[Required(), Length(max=300)])
-    label_es = StringField(_l("Question in Spanish"), validators=[Length(max=300)])
-    choices = TextAreaField(
-        _l("Choices"),
-        description=_l("One per line; add the Spanish after a bar: Yes | Sí"),
-        validators=[Length(max=5000)],
-    )
-    required = BooleanField(_l("An answer is required"))
-
-    def validate_choices(self, field: TextAreaField) -> None:
-        if self.kind.data == QuestionKind.CHOICE.value and len(self.parsed_choices()) < 2:
-            raise ValidationError(_l("Give at least two choices."))
-
-    def parsed_choices(self) -> list[dict[str, str]]:
-        options = []
-        for line in (self.choices.data or "").splitlines():
-            english, _bar, spanish = (part.strip() for part in line.partition("|"))
-            if english:
-                options.append({"en": english, "es": spanish or english})
-        return options

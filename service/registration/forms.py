@@ -1,4 +1,4 @@
-"""The registration form."""
+"""The registration form, and the organisers' message to an event's registrants."""
 
 from __future__ import annotations
 
@@ -6,12 +6,12 @@ from collections.abc import Sequence
 from typing import Any, Protocol
 
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, RadioField, StringField, TextAreaField
+from wtforms import BooleanField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional
 
 from service.events.models import QuestionKind
-from service.forms import PersonForm, Required
+from service.forms import Form, PersonForm, Required
 
 
 class RegistrationForm(PersonForm):
@@ -87,3 +87,15 @@ def answers_from(form: RegistrationForm, questions: Sequence[FormQuestion]) -> d
         if value:
             answers[question.id] = str(value)
     return answers
+
+
+class MessageForm(Form):
+    audience = SelectField(
+        _l("To"),
+        choices=[
+            SelectChoice("registered", _l("Everyone registered")),
+            SelectChoice("waiting", _l("The waiting list")),
+        ],
+    )
+    subject = StringField(_l("Subject"), validators=[Required(), Length(max=200)])
+    body = TextAreaField(_l("Message (Markdown)"), validators=[Required(), Length(max=20_000)])

@@ -1,9 +1,9 @@
-"""A person's registration for an event, and each use of their personal joining link."""
+"""A person's registration for an event, each use of their personal joining link, and the
+announcements organisers send to an event's registrants."""
 
 from __future__ import annotations
 
 import enum
-import secrets
 from datetime import datetime
 
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
@@ -11,16 +11,13 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from service.db import Base, Str200, enum_column, not_blank, utc_now
 from service.events.models import Event
+from service.identity import new_link_secret
 
 
 class RegistrationStatus(enum.StrEnum):
     CONFIRMED = "confirmed"
     WAITING = "waiting"
     CANCELLED = "cancelled"
-
-
-def new_link_secret() -> str:
-    return secrets.token_hex(16)
 
 
 class Registration(Base):
@@ -101,3 +98,22 @@ class Answer(Base):
     value: Mapped[str] = mapped_column(Text, default="")
 
     registration: Mapped[Registration] = relationship(back_populates="answers")
+
+
+class Announcement(Base):
+    """A message organisers wrote to an event's registrants or waiting list."""
+
+    __tablename__ = "announcements"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    organiser_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organisers.id", ondelete="SET NULL")
+    )
+    audience: Mapped[str] = mapped_column(String(20))  # registered or waiting
+    subject: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)  # Markdown
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+    recipients: Mapped[int] = mapped_column(default=0)
+
+    event: Mapped[Event] = relationship()

@@ -26,15 +26,15 @@ from service.events.models import Event, EventStatus
 from service.events.service import PUBLIC_STATUSES
 from service.events.timing import LazyTiming
 from service.extensions import db
+from service.identity import new_link_secret, normalise_email
 from service.mail import service as mail
 from service.mail.models import MessageKind
-from service.mail.service import Attachment, normalise_email
+from service.mail.service import Attachment
 from service.registration.models import (
     Answer,
     JoinClick,
     Registration,
     RegistrationStatus,
-    new_link_secret,
 )
 from service.security import read_link, sign_link
 from service.urls import absolute_url

@@ -11,7 +11,7 @@ from flask import Flask
 from service.db import utc_now
 from service.mail.service import dispatch_due
 from service.ops.service import record_heartbeat
-from service.organisers.retention import apply_retention
+from service.registration.retention import apply_retention
 from service.reminders.service import sweep_reminders
 from service.statements.service import purge_unconfirmed
 

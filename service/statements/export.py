@@ -1,5 +1,5 @@
-"""A statement's signatures as CSV, with the attendees' export machinery: streamed, formula-safe
-(``service.organisers.export``) and recorded as an export of personal data."""
+"""A statement's signatures as CSV, on the CSV engine every export uses: streamed, formula-safe
+(``service.csv_export``) and recorded as an export of personal data."""
 
 from __future__ import annotations
 
@@ -9,8 +9,7 @@ from typing import Any
 
 from sqlalchemy import Select, case, select
 
-from service.organisers.export import Column, local_times, stored_time, stream_csv
-from service.organisers.service import record_export
+from service.csv_export import Column, local_times, record_export, stored_time, stream_csv
 from service.statements.models import Signature, SignatureStatus, Statement
 
 STATUS_NAMES = {status.value: status.value for status in SignatureStatus}

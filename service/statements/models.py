@@ -9,7 +9,7 @@ from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from service.db import Base, Localised, Str200, enum_column, not_blank, utc_now
-from service.registration.models import new_link_secret
+from service.identity import new_link_secret
 
 
 class StatementStatus(enum.StrEnum):

@@ -5,8 +5,7 @@ statement asks for it, an organiser approved it); it is listed only if its signe
 my name". Signing again with the same address never makes a second signature and looks the
 same from outside. Withdrawing deletes the signature and every copy of its details.
 
-This module is the area's interface for other areas: the public list lives in ``listing.py``
-and moderation in ``moderation.py``; the names others call from there are re-exported here.
+The public list, search and the counts live in ``listing.py``; moderation in ``moderation.py``.
 """
 
 from __future__ import annotations
@@ -22,18 +21,14 @@ from sqlalchemy.exc import IntegrityError
 
 from service.db import empty_write_ahead_log, unit_of_work
 from service.extensions import db
+from service.identity import normalise_email
 from service.mail import service as mail
 from service.mail.models import MessageKind, OutboxMessage
-from service.mail.service import normalise_email
 from service.security import read_link, sign_link
 from service.statements.listing import (
-    PAGE_SIZE,
-    SignatoryOrder,
     fold,
     move_counts,
     name_words,
-    public_signatories,
-    public_statement_data,
     set_counts,
     standing,
 )
@@ -44,30 +39,7 @@ from service.statements.models import (
     Statement,
     StatementStatus,
 )
-from service.statements.moderation import (
-    ModerationAction,
-    SignatureFilter,
-    find_signatures,
-    moderate,
-    signature_counts,
-)
 from service.urls import absolute_url
-
-__all__ = [  # besides this module's own: what other areas call, from the area's other rooms
-    "PAGE_SIZE",
-    "ModerationAction",
-    "SignatoryOrder",
-    "SignatureFilter",
-    "SignatureStatus",
-    "StatementStatus",
-    "find_signatures",
-    "fold",
-    "moderate",
-    "name_words",
-    "public_signatories",
-    "public_statement_data",
-    "signature_counts",
-]
 
 CONFIRM, WITHDRAW = "signature-confirm", "signature-withdraw"
 DELETE_BATCH = 500

@@ -19,7 +19,7 @@ from service.extensions import limiter
 from service.i18n import current_language
 from service.page_cache import cached_page
 from service.security import no_store
-from service.statements import service
+from service.statements import listing, service
 from service.statements.forms import SignatureForm
 from service.statements.listing import MAX_PAGE, PAGE_SIZE, SignatoryOrder
 from service.statements.models import Statement
@@ -100,7 +100,7 @@ def render_statement_page(
         title=statement.localised("title", language),
         summary=statement.localised("summary", language),
         body=render_markdown(statement.localised("body", language)),
-        signatories=service.public_signatories(statement, page, order, search, after),
+        signatories=listing.public_signatories(statement, page, order, search, after),
         search=search,
         order=order,
         page_size=PAGE_SIZE,
@@ -196,7 +196,7 @@ def statement_data(slug: str) -> Response:
     if not 1 <= page <= MAX_PAGE:
         abort(404)
     return jsonify(
-        service.public_statement_data(_public_statement_or_404(slug), page, API_PAGE_SIZE)
+        listing.public_statement_data(_public_statement_or_404(slug), page, API_PAGE_SIZE)
     )
 
 

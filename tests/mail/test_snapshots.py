@@ -23,9 +23,9 @@ from flask import current_app
 from service.events import service as events
 from service.events.models import EventStatus
 from service.mail import service as mail
-from service.organisers.messages import send_announcement, send_test
 from service.organisers.service import create_organiser
 from service.registration import service as registration
+from service.registration.messages import send_announcement, send_test
 from service.reminders.service import sweep_reminders
 from service.statements import service as statements
 from service.statements.models import StatementStatus

@@ -1,4 +1,5 @@
-"""Every route of the organisers' area, walked as a stranger, as an organiser and as an admin.
+"""Every route under /organisers (the organisers' own and each area's management pages), walked
+as a stranger, as an organiser and as an admin.
 
 The routes come from the app's own URL map, so a route added later is walked too.
 """
@@ -12,12 +13,12 @@ import pytest
 from flask import Flask, url_for
 
 from service import create_app
+from service.csv_export import ExportRecord
 from service.db import utc_now
 from service.events.models import Question, QuestionKind
 from service.extensions import db
 from service.mail.models import MessageKind, MessageStatus, OutboxMessage
 from service.organisers import service
-from service.organisers.models import ExportRecord
 from service.statements import service as statements
 from tests.conftest import base_config
 from tests.organisers.conftest import logged_in, snapshot
@@ -28,11 +29,12 @@ NOT_WALKED = {"organisers.login"}  # open to everyone: tested in test_login.py
 
 
 def _organiser_routes() -> list[tuple[str, str, str]]:
-    """(method, endpoint, rule) of every organisers' route but the login."""
+    """(method, endpoint, rule) of every route under /organisers but the login, whichever
+    area's blueprint it belongs to."""
     app = create_app(base_config("sqlite://"))
     routes = []
     for rule in app.url_map.iter_rules():
-        if not rule.endpoint.startswith("organisers.") or rule.endpoint in NOT_WALKED:
+        if not rule.rule.startswith("/organisers/") or rule.endpoint in NOT_WALKED:
             continue
         for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
             routes.append((method, rule.endpoint, rule.rule))
@@ -49,17 +51,26 @@ def test_the_walk_covers_the_whole_area():
     endpoints = {endpoint for _method, endpoint, _rule in ROUTES}
     assert {
         "organisers.dashboard",
-        "organisers.attendees",
-        "organisers.check_in",
-        "organisers.export_attendees",
+        "attendees.list_attendees",
+        "attendees.check_in",
+        "attendees.export_attendees",
         "organisers.accounts",
         "organisers.change_password",
         "organisers.logout",
         "organisers.retry_failed_mail",
-        "organisers.statements",
-        "organisers.signatures",
-        "organisers.moderate_signature",
+        "manage_statements.list_statements",
+        "manage_statements.signatures",
+        "manage_statements.moderate_signature",
+        "manage_events.edit_event",
+        "manage_events.questions",
+        "attendees.compose_message",
     } <= endpoints
+    assert {endpoint.partition(".")[0] for endpoint in endpoints} == {
+        "organisers",
+        "manage_events",
+        "attendees",
+        "manage_statements",
+    }
     assert endpoints >= ADMIN_ONLY
     assert GET_ROUTES and POST_ROUTES
 
@@ -123,8 +134,8 @@ def path_of(app: Flask, endpoint: str, site: dict) -> str:
 def form_for(endpoint: str) -> dict:
     """What the page's own form would send for ``endpoint`` (less the CSRF token)."""
     return {
-        "organisers.export_attendees": {"columns": ["name", "email"]},
-        "organisers.check_in": {"checked_in": "1"},
+        "attendees.export_attendees": {"columns": ["name", "email"]},
+        "attendees.check_in": {"checked_in": "1"},
         "organisers.change_password": {
             "current": "correct horse battery staple",
             "new": "a brand new long password",

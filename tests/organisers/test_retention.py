@@ -13,11 +13,11 @@ from service.events.models import Question, QuestionKind
 from service.extensions import db
 from service.mail import service as mail
 from service.mail.models import MessageKind
-from service.organisers.messages import send_announcement
-from service.organisers.retention import apply_retention
 from service.organisers.service import create_organiser
 from service.registration import service as registration
+from service.registration.messages import send_announcement
 from service.registration.models import Answer, Registration, RegistrationStatus
+from service.registration.retention import apply_retention
 from service.reminders.service import sweep_reminders
 
 START = datetime(2026, 1, 10, 18, 0, tzinfo=UTC)

@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 
 from service.extensions import db
-from service.statements import service
+from service.statements import moderation, service
 from service.statements.models import Signature, SignatureStatus
 from tests.events.test_pages import text_of
 from tests.registration.fixtures import csrf_token
@@ -63,7 +63,7 @@ def test_featured_first_then_newest_or_a_to_z(app, client, statement, add_signat
         statement.id, ["Carla Quispe", "Ángel Mamani", "Beatriz Choque", "Zoe Ward"]
     )
     with app.app_context():
-        service.moderate(statement.id, ids[3], service.ModerationAction.FEATURE)
+        moderation.moderate(statement.id, ids[3], moderation.ModerationAction.FEATURE)
     assert listed_names(client.get(PATH)) == [
         "Zoe Ward",
         "Beatriz Choque",
@@ -187,7 +187,7 @@ def test_pages_continue_across_the_featured_names(app, client, statement, add_si
     ids = add_signatories(statement.id, names)
     with app.app_context():
         for signature_id in ids[10:13]:  # Person 010, 011, 012
-            service.moderate(statement.id, signature_id, service.ModerationAction.FEATURE)
+            moderation.moderate(statement.id, signature_id, moderation.ModerationAction.FEATURE)
     rest = [
         name for name in reversed(names) if name not in {"Person 010", "Person 011", "Person 012"}
     ]
@@ -217,7 +217,7 @@ def test_next_pages_follow_the_cursor_and_page_numbers_stay_links(
     names = [f"Person {number:03d}" for number in range(160)]
     ids = add_signatories(statement.id, names)
     with app.app_context():
-        service.moderate(statement.id, ids[5], service.ModerationAction.FEATURE)
+        moderation.moderate(statement.id, ids[5], moderation.ModerationAction.FEATURE)
     newest = ["Person 005", *(name for name in reversed(names) if name != "Person 005")]
     seen, response = [], client.get(PATH)
     for number in range(1, 5):

@@ -27,8 +27,7 @@ from service.events.models import Event
 from service.extensions import db
 from service.mail import service as mail
 from service.mail.models import OutboxMessage
-from service.organisers.models import Announcement
-from service.registration.models import Answer, Registration
+from service.registration.models import Announcement, Answer, Registration
 
 # What stands for a removed name: the database refuses a blank one.
 REMOVED_NAME = "—"

@@ -1,8 +1,5 @@
-"""The organisers' side of statements: the editor, the moderation queue and the CSV export.
-
-Its routes join the organisers' blueprint (``service.organisers.views.bp``), so they sit
-behind the same login and are walked by the same access test.
-"""
+"""The organisers' pages for statements: the editor, the moderation queue and the CSV export,
+under ``/organisers`` behind the organisers' login (``service.manage``)."""
 
 from __future__ import annotations
 
@@ -18,41 +15,41 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user, login_required
+from flask_login import current_user
 from werkzeug.wrappers import Response as BaseResponse
 from wtforms.fields.choices import SelectChoice
 
 from service.db import utc_now
-from service.events.views import MAX_PAGE
-from service.organisers.forms import ExportForm
-from service.organisers.views import bp
+from service.forms import ExportForm
+from service.manage import management_blueprint
+from service.pagination import MAX_PAGE
 from service.statements import export as signature_export
-from service.statements import service
+from service.statements import moderation, service
 from service.statements.forms import SignatureForm, StatementForm
+from service.statements.listing import PAGE_SIZE
 from service.statements.models import SignatureStatus, Statement, StatementStatus
-from service.statements.service import ModerationAction, SignatureFilter
+from service.statements.moderation import ModerationAction, SignatureFilter
 from service.statements.views import render_statement_page
+
+bp = management_blueprint("manage_statements", __name__)
 
 
 @bp.get("/statements")
-@login_required
-def statements() -> str:
+def list_statements() -> str:
     listed = service.list_statements()
     return render_template(
-        "organisers/statements.html",
+        "statements/manage/statements.html",
         statements=listed,
-        counts={statement.id: service.signature_counts(statement.id) for statement in listed},
+        counts={statement.id: moderation.signature_counts(statement.id) for statement in listed},
     )
 
 
 @bp.route("/statements/new", methods=["GET", "POST"])
-@login_required
 def new_statement() -> str | BaseResponse | tuple[str, int]:
     return _save_statement_form(StatementForm(), None)
 
 
 @bp.route("/statements/<slug>/edit", methods=["GET", "POST"])
-@login_required
 def edit_statement(slug: str) -> str | BaseResponse | tuple[str, int]:
     statement = _statement_or_404(slug)
     form = StatementForm(obj=statement)
@@ -73,22 +70,22 @@ def _save_statement_form(
             flash(_("Saved."), "ok")
             return redirect(url_for(".edit_statement", slug=saved.slug))
     status = 400 if form.errors else 200
-    return render_template("organisers/statement_form.html", form=form, statement=statement), status
+    return render_template(
+        "statements/manage/statement_form.html", form=form, statement=statement
+    ), status
 
 
 @bp.get("/statements/<slug>/preview")
-@login_required
 def preview_statement(slug: str) -> str:
     """The public page as it will look, drafts included (for organisers' eyes only)."""
     return render_statement_page(_statement_or_404(slug), SignatureForm(), preview=True)
 
 
 @bp.get("/statements/<slug>/signatures")
-@login_required
 def signatures(slug: str) -> str:
     """Every signature, with the moderation buttons; awaiting approval shown first when any."""
     statement = _statement_or_404(slug)
-    counts = service.signature_counts(statement.id)
+    counts = moderation.signature_counts(statement.id)
     search = request.args.get("q", "").strip()[:200]
     default_filter = (
         SignatureFilter.AWAITING_APPROVAL
@@ -100,15 +97,15 @@ def signatures(slug: str) -> str:
     except ValueError:
         shown = SignatureFilter.ALL
     page = min(max(request.args.get("page", 1, type=int), 1), MAX_PAGE)
-    rows, total = service.find_signatures(statement.id, search, shown, page)
+    rows, total = moderation.find_signatures(statement.id, search, shown, page)
     return render_template(
-        "organisers/signatures.html",
+        "statements/manage/signatures.html",
         statement=statement,
         counts=counts,
         rows=rows,
         total=total,
         page=page,
-        pages=max((total + service.PAGE_SIZE - 1) // service.PAGE_SIZE, 1),
+        pages=max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1),
         search=search,
         shown=shown,
         filters=SIGNATURE_FILTER_LABELS,
@@ -118,7 +115,6 @@ def signatures(slug: str) -> str:
 
 
 @bp.post("/statements/<slug>/export.csv")
-@login_required
 def export_signatures(slug: str) -> BaseResponse:
     statement = _statement_or_404(slug)
     form = ExportForm()
@@ -147,14 +143,13 @@ def export_signatures(slug: str) -> BaseResponse:
 
 
 @bp.post("/statements/<slug>/signatures/<int:signature_id>/<action>")
-@login_required
 def moderate_signature(slug: str, signature_id: int, action: str) -> BaseResponse:
     statement = _statement_or_404(slug)
     try:
         chosen = ModerationAction(action)
     except ValueError:
         abort(404)
-    if not service.moderate(statement.id, signature_id, chosen):
+    if not moderation.moderate(statement.id, signature_id, chosen):
         abort(404)
     flash(str(MODERATION_DONE[chosen]), "ok")
     return redirect(

@@ -1,4 +1,5 @@
-"""The organisers' event form: every field of an event, working without JavaScript.
+"""The organisers' forms for events: every field of an event, working without JavaScript, and
+the event's own questions.
 
 People on the bill are rows (name, role, affiliation, email, order, remove); the form always
 offers a few empty rows to add more. Times are entered in the event's own zone.
@@ -35,7 +36,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from service.events.models import Event, EventFormat, PersonRole
+from service.events.models import Event, EventFormat, PersonRole, QuestionKind
 from service.events.schema import SLUG_PATTERN
 from service.forms import Form, Required
 
@@ -319,3 +320,35 @@ class EventForm(Form):
                 _l("Write times like 1d, 2h or 30m, separated by commas.")
             )
             raise
+
+
+class QuestionForm(Form):
+    kind = SelectField(
+        _l("Kind"),
+        choices=[
+            SelectChoice(QuestionKind.SHORT_TEXT.value, _l("Short text")),
+            SelectChoice(QuestionKind.LONG_TEXT.value, _l("Long text")),
+            SelectChoice(QuestionKind.CHOICE.value, _l("One of several choices")),
+            SelectChoice(QuestionKind.CHECKBOX.value, _l("A box to tick")),
+        ],
+    )
+    label = StringField(_l("Question"), validators=[Required(), Length(max=300)])
+    label_es = StringField(_l("Question in Spanish"), validators=[Length(max=300)])
+    choices = TextAreaField(
+        _l("Choices"),
+        description=_l("One per line; add the Spanish after a bar: Yes | Sí"),
+        validators=[Length(max=5000)],
+    )
+    required = BooleanField(_l("An answer is required"))
+
+    def validate_choices(self, field: TextAreaField) -> None:
+        if self.kind.data == QuestionKind.CHOICE.value and len(self.parsed_choices()) < 2:
+            raise ValidationError(_l("Give at least two choices."))
+
+    def parsed_choices(self) -> list[dict[str, str]]:
+        options = []
+        for line in (self.choices.data or "").splitlines():
+            english, _bar, spanish = (part.strip() for part in line.partition("|"))
+            if english:
+                options.append({"en": english, "es": spanish or english})
+        return options

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import select
 
@@ -13,16 +13,24 @@ from service.events.models import Event
 from service.extensions import db
 from service.mail import service as mail
 from service.mail.models import MessageKind
-from service.organisers.models import Announcement, Organiser
-from service.registration.models import Registration, RegistrationStatus
+from service.registration.models import Announcement, Registration, RegistrationStatus
 from service.registration.service import manage_url
 from service.text import plain_text, render_markdown
 from service.urls import absolute_url
 
+
+class Sender(Protocol):
+    """The organiser who writes a message (an account of ``service.organisers``)."""
+
+    id: int
+    email: str
+    name: str
+
+
 AUDIENCES = {"registered": RegistrationStatus.CONFIRMED, "waiting": RegistrationStatus.WAITING}
 
 
-def send_test(organiser: Organiser, event: Event, subject: str, body: str, now: datetime) -> None:
+def send_test(organiser: Sender, event: Event, subject: str, body: str, now: datetime) -> None:
     """The message as registrants will get it, to the organiser alone."""
     begin_writing(db.session)
     mail.queue_message(
@@ -39,7 +47,7 @@ def send_test(organiser: Organiser, event: Event, subject: str, body: str, now: 
 
 
 def send_announcement(
-    organiser: Organiser, event: Event, audience: str, subject: str, body: str, now: datetime
+    organiser: Sender, event: Event, audience: str, subject: str, body: str, now: datetime
 ) -> Announcement:
     """Queue the message to everyone in ``audience``: one message each, whatever happens."""
     begin_writing(db.session)

@@ -1,0 +1,168 @@
+"""The organisers' pages for an event's attendees: the list, check-in, resending or cancelling
+on someone's behalf, the CSV export and messages to registrants, under ``/organisers`` behind
+the organisers' login (``service.manage``)."""
+
+from __future__ import annotations
+
+from flask import (
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user
+from werkzeug.wrappers import Response as BaseResponse
+from wtforms.fields.choices import SelectChoice
+
+from service.db import utc_now
+from service.events import service as events
+from service.events.models import Event
+from service.forms import ExportForm
+from service.manage import management_blueprint
+from service.pagination import MAX_PAGE
+from service.registration import export, messages, retention, roster, service
+from service.registration.forms import MessageForm
+from service.text import render_markdown
+
+bp = management_blueprint("attendees", __name__)
+
+
+@bp.get("/events/<slug>/attendees")
+def list_attendees(slug: str) -> str:
+    event = _event_or_404(slug)
+    search = request.args.get("q", "").strip()[:200]
+    try:
+        status = roster.AttendeeFilter(request.args.get("status", "all"))
+    except ValueError:
+        status = roster.AttendeeFilter.ALL
+    page = min(max(request.args.get("page", 1, type=int), 1), MAX_PAGE)
+    rows, total = roster.find_attendees(event.id, search, status, page)
+    return render_template(
+        "registration/manage/attendees.html",
+        event=event,
+        counts=roster.attendee_counts(event.id),
+        rows=rows,
+        total=total,
+        page=page,
+        pages=max((total + roster.ATTENDEES_PAGE_SIZE - 1) // roster.ATTENDEES_PAGE_SIZE, 1),
+        search=search,
+        status=status,
+        export_form=ExportForm(),
+        columns=export.columns_for(event),
+    )
+
+
+@bp.post("/events/<slug>/attendees/<int:registration_id>/check-in")
+def check_in(slug: str, registration_id: int) -> BaseResponse:
+    event = _event_or_404(slug)
+    checked_in = request.form.get("checked_in") != "0"
+    try:
+        roster.set_checked_in(registration_id, event.id, checked_in, utc_now())
+    except LookupError:
+        abort(404)
+    return redirect(
+        url_for(
+            ".list_attendees",
+            slug=slug,
+            q=request.form.get("q") or None,
+            status=request.form.get("status") or None,
+            page=request.form.get("page") or None,
+        )
+        + f"#attendee-{registration_id}"
+    )
+
+
+@bp.post("/events/<slug>/attendees/<int:registration_id>/resend")
+def resend_confirmation(slug: str, registration_id: int) -> BaseResponse:
+    _attendee_or_404(slug, registration_id)
+    service.resend_confirmation(registration_id, utc_now())
+    flash(_("The confirmation is on its way again."), "ok")
+    return redirect(url_for(".list_attendees", slug=slug) + f"#attendee-{registration_id}")
+
+
+@bp.post("/events/<slug>/attendees/<int:registration_id>/cancel")
+def cancel_registration(slug: str, registration_id: int) -> BaseResponse:
+    _attendee_or_404(slug, registration_id)
+    try:
+        service.cancel_registration(registration_id, utc_now())
+    except service.TryAgain:
+        flash(_("Too busy just now: please try again."), "error")
+    else:
+        flash(_("Cancelled; the first person waiting, if any, has the place."), "ok")
+    return redirect(url_for(".list_attendees", slug=slug))
+
+
+def _attendee_or_404(slug: str, registration_id: int) -> None:
+    event = _event_or_404(slug)
+    if not roster.is_attendee(event.id, registration_id):
+        abort(404)
+
+
+@bp.post("/events/<slug>/export.csv")
+def export_attendees(slug: str) -> BaseResponse:
+    event = _event_or_404(slug)
+    form = ExportForm()
+    form.columns.choices = [SelectChoice(c.name, c.name) for c in export.columns_for(event)]
+    if not form.validate():
+        flash(_("Tick at least one column to export."), "error")
+        return redirect(url_for(".list_attendees", slug=slug))
+    columns = export.choose_columns(event, form.columns.data)
+    now = utc_now()
+    chunks = export.export_attendees(
+        event, columns, organiser_id=current_user.id, via="web", now=now, bom=form.bom.data
+    )
+    return Response(
+        stream_with_context(chunks),
+        mimetype="text/csv",
+        headers={
+            "Content-Disposition": f'attachment; filename="{export.export_filename(event, now)}"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+@bp.route("/events/<slug>/messages", methods=["GET", "POST"])
+def compose_message(slug: str) -> str | BaseResponse | tuple[str, int]:
+    """Write, preview, test, then send a message to registrants or the waiting list."""
+    event = _event_or_404(slug)
+    form = MessageForm()
+    preview = None
+    if form.validate_on_submit():
+        action = request.form.get("action", "preview")
+        if action == "send":
+            sent = messages.send_announcement(
+                current_user,
+                event,
+                form.audience.data,
+                form.subject.data,
+                form.body.data,
+                utc_now(),
+            )
+            flash(_("Sent to %(count)d person(s).", count=sent.recipients), "ok")
+            return redirect(url_for(".compose_message", slug=slug))
+        if action == "test":
+            messages.send_test(current_user, event, form.subject.data, form.body.data, utc_now())
+            flash(_("A test copy is on its way to %(email)s.", email=current_user.email), "ok")
+        preview = render_markdown(form.body.data)
+    return render_template(
+        "registration/manage/messages.html",
+        event=event,
+        form=form,
+        preview=preview,
+        sent=messages.list_announcements(event.id),
+    ), (400 if form.errors else 200)
+
+
+def _event_or_404(slug: str) -> Event:
+    event = events.get_event(slug)
+    if event is None:
+        abort(404)
+    return event
+
+
+bp.add_app_template_global(retention.removal_date, "removal_date")

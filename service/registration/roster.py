@@ -1,0 +1,136 @@
+"""The organisers' view of an event's attendees: counts, the searchable list, check-in and
+the chart of registrations over time."""
+
+from __future__ import annotations
+
+import enum
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import case, func, or_, select
+
+from service.events.models import Event
+from service.extensions import db
+from service.registration.models import JoinClick, Registration, RegistrationStatus
+
+ATTENDEES_PAGE_SIZE = 50
+
+
+@dataclass(frozen=True)
+class AttendeeCounts:
+    registered: int
+    waiting: int
+    cancelled: int
+    checked_in: int
+    joined_online: int
+
+
+def attendee_counts(event_id: int) -> AttendeeCounts:
+    status = Registration.status
+    row = db.session.execute(
+        select(
+            func.count(case((status == RegistrationStatus.CONFIRMED, 1))),
+            func.count(case((status == RegistrationStatus.WAITING, 1))),
+            func.count(case((status == RegistrationStatus.CANCELLED, 1))),
+            func.count(Registration.checked_in_at),
+        ).where(Registration.event_id == event_id)
+    ).one()
+    joined = db.session.scalar(
+        select(func.count(func.distinct(JoinClick.registration_id)))
+        .join(Registration)
+        .where(Registration.event_id == event_id)
+    )
+    return AttendeeCounts(*row, joined_online=joined or 0)
+
+
+class AttendeeFilter(enum.StrEnum):
+    ALL = "all"
+    REGISTERED = "registered"
+    WAITING = "waiting"
+    CANCELLED = "cancelled"
+
+
+def find_attendees(
+    event_id: int, search: str = "", status: AttendeeFilter = AttendeeFilter.ALL, page: int = 1
+) -> tuple[list[Registration], int]:
+    """One page of the event's attendees (name, email or organisation contains ``search``),
+    in registration order, and how many match in all."""
+    query = select(Registration).where(Registration.event_id == event_id)
+    if status is not AttendeeFilter.ALL:
+        wanted = {
+            AttendeeFilter.REGISTERED: RegistrationStatus.CONFIRMED,
+            AttendeeFilter.WAITING: RegistrationStatus.WAITING,
+            AttendeeFilter.CANCELLED: RegistrationStatus.CANCELLED,
+        }[status]
+        query = query.where(Registration.status == wanted)
+    if search:
+        needle = search.lower()  # % and _ are searched for as themselves
+        query = query.where(
+            or_(
+                func.lower(Registration.name).contains(needle, autoescape=True),
+                Registration.email.contains(needle, autoescape=True),
+                func.lower(Registration.organisation).contains(needle, autoescape=True),
+            )
+        )
+    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = db.session.scalars(
+        query.order_by(Registration.id)
+        .offset((page - 1) * ATTENDEES_PAGE_SIZE)
+        .limit(ATTENDEES_PAGE_SIZE)
+    )
+    return list(rows), total
+
+
+def is_attendee(event_id: int, registration_id: int) -> bool:
+    registration = db.session.get(Registration, registration_id)
+    return registration is not None and registration.event_id == event_id
+
+
+def set_checked_in(registration_id: int, event_id: int, checked_in: bool, now: datetime) -> None:
+    registration = db.session.get(Registration, registration_id)
+    if registration is None or registration.event_id != event_id or not registration.is_confirmed:
+        raise LookupError("no confirmed registration with this id for this event")
+    if not checked_in:
+        registration.checked_in_at = None
+    elif registration.checked_in_at is None:  # a second tap keeps the time they arrived
+        registration.checked_in_at = now
+    db.session.commit()
+
+
+@dataclass(frozen=True)
+class Chart:
+    """Registrations over time as an SVG polyline: points in a 300x80 box, and the total."""
+
+    points: str
+    total: int
+    first_day: str
+    last_day: str
+
+
+def registrations_chart(event: Event, days: int = 30) -> Chart | None:
+    """Cumulative registrations (everyone who ever registered) by day, in the event's zone."""
+    moments = list(
+        db.session.scalars(
+            select(Registration.created_at)
+            .where(Registration.event_id == event.id)
+            .order_by(Registration.created_at)
+        )
+    )
+    if not moments:
+        return None
+    local_days = [moment.astimezone(event.zone).date() for moment in moments]
+    last = max(local_days)
+    first = max(min(local_days), last - timedelta(days=days - 1))
+    span = max((last - first).days, 1)
+    before = sum(1 for day in local_days if day < first)
+    per_day = Counter(day for day in local_days if day >= first)
+    running, points = before, []
+    for offset in range(span + 1):
+        running += per_day.get(first + timedelta(days=offset), 0)
+        points.append((offset, running))
+    total = len(moments)
+    coordinates = " ".join(
+        f"{300 * offset / span:.1f},{80 - 76 * count / total:.1f}" for offset, count in points
+    )
+    return Chart(coordinates, total, first.isoformat(), last.isoformat())
