@@ -5,8 +5,11 @@ signatures after a position in the list's order (featured first, then newest fir
 each group one range of a covering index (``ix_signatures_list_newest``/``_name``). "Next"
 carries the last row's sort key in ``?after=`` (a cursor: opaque, not secret); a page number
 (``?page=N``) finds the row before its page on the index alone and continues from there.
-A search is an index range per word over ``signature_words``. The counts are the statement's
-own (``Statement.listed_count``, kept by every change) unless a search narrows the list.
+A search reads the same way from ``signature_words``, whose rows keep a copy of what the list
+filters and sorts by: its rows and its count are one range of ``ix_signature_words_listed``
+(the longest word searched for; each other word a range of the words' primary key). The counts
+are the statement's own (``Statement.listed_count``) unless a search narrows the list; every
+change to a signature's place in the list goes through ``record_change``, which keeps both.
 """
 
 from __future__ import annotations
@@ -18,11 +21,11 @@ import json
 import math
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, literal, select, tuple_, update
+from sqlalchemy import ColumnElement, Select, distinct, func, literal, select, tuple_, update
 
 from service.extensions import db
 from service.statements.models import Signature, SignatureStatus, SignatureWord, Statement
@@ -71,88 +74,113 @@ def name_words(name: str) -> set[str]:
     return {word[:WORD_LENGTH] for word in re.findall(r"\w+", fold(name))}
 
 
-def _listed_where(statement_id: int) -> tuple[ColumnElement[bool], ...]:
-    return (
-        Signature.statement_id == statement_id,
-        Signature.status == SignatureStatus.APPROVED,
-        Signature.show_name.is_(True),
+@dataclass(frozen=True)
+class _Source:
+    """Where a list's rows are read: ``signatures`` itself, or a search's ``signature_words``
+    (a name may have two words that match, hence ``distinct``)."""
+
+    where: tuple[ColumnElement[bool], ...]
+    featured: Any
+    confirmed_at: Any
+    sort_key: Any
+    id: Any
+    distinct: bool = False
+
+    def sort_column(self, order: SignatoryOrder) -> Any:
+        return self.sort_key if order is SignatoryOrder.NAME else self.confirmed_at
+
+    def ordering(self, order: SignatoryOrder) -> tuple[Any, ...]:
+        column = self.sort_column(order)
+        if order is SignatoryOrder.NAME:
+            return (column, self.id)
+        return (column.desc(), self.id.desc())
+
+    def keys(self, order: SignatoryOrder, featured: bool) -> Select[Any]:
+        """The group's (sort key, id) in the list's order."""
+        query = select(self.sort_column(order), self.id).where(
+            *self.where, self.featured.is_(featured)
+        )
+        return (query.distinct() if self.distinct else query).order_by(*self.ordering(order))
+
+
+_SIGNATURES = _Source(
+    (), Signature.featured, Signature.confirmed_at, Signature.sort_key, Signature.id
+)
+
+
+def _listed(statement_id: int) -> _Source:
+    return replace(
+        _SIGNATURES,
+        where=(
+            Signature.statement_id == statement_id,
+            Signature.status == SignatureStatus.APPROVED,
+            Signature.show_name.is_(True),
+        ),
     )
 
 
-def _sort_column(order: SignatoryOrder) -> Any:
-    return Signature.sort_key if order is SignatoryOrder.NAME else Signature.confirmed_at
-
-
-def _ordering(order: SignatoryOrder) -> tuple[Any, ...]:
-    if order is SignatoryOrder.NAME:
-        return (Signature.sort_key, Signature.id)
-    return (Signature.confirmed_at.desc(), Signature.id.desc())
-
-
-def _beyond(order: SignatoryOrder, position: Position) -> ColumnElement[bool]:
+def _beyond(source: _Source, order: SignatoryOrder, position: Position) -> ColumnElement[bool]:
     """Rows after ``position`` in its group: one row-value range of the group's index."""
-    column = _sort_column(order)
-    row = tuple_(column, Signature.id)
+    column = source.sort_column(order)
+    row = tuple_(column, source.id)
     bound = tuple_(literal(position.key, column.type), literal(position.id))
     return row > bound if order is SignatoryOrder.NAME else row < bound
 
 
 def _group(
-    where: tuple[ColumnElement[bool], ...],
+    source: _Source,
     order: SignatoryOrder,
     featured: bool,
     after: Position | None,
     limit: int,
 ) -> list[Signature]:
-    query = select(Signature).where(*where, Signature.featured.is_(featured))
+    keys = source.keys(order, featured)
     if after is not None:
-        query = query.where(_beyond(order, after))
-    return list(db.session.scalars(query.order_by(*_ordering(order)).limit(limit)))
+        keys = keys.where(_beyond(source, order, after))
+    keys = keys.limit(limit)
+    if source.distinct:  # a search: the page's ids from the words, then their signatures
+        ids = select(keys.subquery().c[1])
+        query = (
+            select(Signature).where(Signature.id.in_(ids)).order_by(*_SIGNATURES.ordering(order))
+        )
+    else:
+        query = keys.with_only_columns(Signature)
+    return list(db.session.scalars(query))
 
 
 def _page_after(
-    where: tuple[ColumnElement[bool], ...],
-    order: SignatoryOrder,
-    after: Position | None,
-    size: int,
+    source: _Source, order: SignatoryOrder, after: Position | None, size: int
 ) -> list[Signature]:
     """The ``size`` rows after ``after`` (from the top when None): featured ones, then the rest."""
     rows: list[Signature] = []
     if after is None or after.featured:
-        rows = _group(where, order, True, after, size)
+        rows = _group(source, order, True, after, size)
     if len(rows) < size:
         rest_after = after if after is not None and not after.featured else None
-        rows += _group(where, order, False, rest_after, size - len(rows))
+        rows += _group(source, order, False, rest_after, size - len(rows))
     return rows
 
 
-def _position_at(
-    where: tuple[ColumnElement[bool], ...], order: SignatoryOrder, index: int
-) -> Position | None:
+def _count(source: _Source, *where: ColumnElement[bool]) -> int:
+    counted = distinct(source.id) if source.distinct else source.id
+    return db.session.scalar(select(func.count(counted)).where(*source.where, *where)) or 0
+
+
+def _position_at(source: _Source, order: SignatoryOrder, index: int) -> Position | None:
     """The position of the ``index``-th row (from 0), read on the index alone (its key and id,
     no row): what a page number costs. None past the end."""
-    column = _sort_column(order)
-    featured = (*where, Signature.featured.is_(True))
-    featured_count = db.session.scalar(select(func.count()).select_from(Signature).where(*featured))
-    is_featured = index < (featured_count or 0)
-    skip = index if is_featured else index - (featured_count or 0)
-    found = db.session.execute(
-        select(column, Signature.id)
-        .where(*where, Signature.featured.is_(is_featured))
-        .order_by(*_ordering(order))
-        .offset(skip)
-        .limit(1)
-    ).first()
+    featured_count = _count(source, source.featured.is_(True))
+    is_featured = index < featured_count
+    skip = index if is_featured else index - featured_count
+    found = db.session.execute(source.keys(order, is_featured).offset(skip).limit(1)).first()
     return None if found is None else Position(is_featured, found[0], found[1])
 
 
-def _page(
-    where: tuple[ColumnElement[bool], ...], order: SignatoryOrder, page: int, size: int
-) -> list[Signature]:
+def _page(source: _Source, order: SignatoryOrder, page: int, size: int) -> list[Signature]:
     if page == 1:
-        return _page_after(where, order, None, size)
-    before = _position_at(where, order, (page - 1) * size - 1)
-    return [] if before is None else _page_after(where, order, before, size)
+        return _page_after(source, order, None, size)
+    before = _position_at(source, order, (page - 1) * size - 1)
+    return [] if before is None else _page_after(source, order, before, size)
 
 
 def write_cursor(order: SignatoryOrder, page: int, signature: Signature) -> str:
@@ -187,25 +215,36 @@ def read_cursor(order: SignatoryOrder, cursor: str) -> tuple[int, Position] | No
     return page, Position(bool(featured), key, signature_id)
 
 
-def _matching(statement_id: int, search: str) -> Select[Any] | None:
-    """Ids of signatures whose name has a word beginning with each word searched for, or None
-    when nothing searchable was typed. Each word is an index range over ``signature_words``."""
+def _matching(statement_id: int, search: str) -> _Source | None:
+    """Listed signatures whose name has a word beginning with each word searched for, or None
+    when nothing searchable was typed: a range of ``ix_signature_words_listed`` for the
+    longest word, each other word a range of the words' primary key."""
     words = sorted(name_words(search), key=len, reverse=True)[:MAX_SEARCH_WORDS]
     if not words:
         return None
-    query: Select[Any] | None = None
-    for word in words:
+    first, *others = words
+    where: tuple[ColumnElement[bool], ...] = (
+        SignatureWord.statement_id == statement_id,
+        SignatureWord.listed.is_(True),
+        *_prefix(first),
+    )
+    for word in others:
         having_word = select(SignatureWord.signature_id).where(
-            SignatureWord.statement_id == statement_id,
-            SignatureWord.word >= word,
-            SignatureWord.word < word + "\U0010ffff",
+            SignatureWord.statement_id == statement_id, *_prefix(word)
         )
-        query = (
-            having_word
-            if query is None
-            else having_word.where(SignatureWord.signature_id.in_(query))
-        )
-    return query
+        where = (*where, SignatureWord.signature_id.in_(having_word))
+    return _Source(
+        where,
+        SignatureWord.featured,
+        SignatureWord.confirmed_at,
+        SignatureWord.sort_key,
+        SignatureWord.signature_id,
+        distinct=True,
+    )
+
+
+def _prefix(word: str) -> tuple[ColumnElement[bool], ...]:
+    return SignatureWord.word >= word, SignatureWord.word < word + "\U0010ffff"
 
 
 def public_signatories(
@@ -218,22 +257,19 @@ def public_signatories(
     """One page of the public list: featured signatories first, then newest first or A-Z.
     ``after`` (a cursor from the previous page) wins over ``page``; a cursor that is not ours
     gives page 1."""
-    where = _listed_where(statement.id)
+    source, listed = _listed(statement.id), statement.listed_count
     if search.strip():
         matching = _matching(statement.id, search)
         if matching is None:
             return SignatoryPage([], 0, 1)
-        where = (*where, Signature.id.in_(matching))
-        listed = db.session.scalar(select(func.count()).select_from(Signature).where(*where)) or 0
-    else:
-        listed = statement.listed_count
+        source, listed = matching, _count(matching)
     read = read_cursor(order, after) if after else None
     if read is not None:
         page, position = read
-        rows = _page_after(where, order, position, PAGE_SIZE)
+        rows = _page_after(source, order, position, PAGE_SIZE)
     else:
         page = page if after is None else 1
-        rows = _page(where, order, page, PAGE_SIZE)
+        rows = _page(source, order, page, PAGE_SIZE)
     next_after = None
     if len(rows) == PAGE_SIZE and page * PAGE_SIZE < listed:
         next_after = write_cursor(order, page, rows[-1])
@@ -242,7 +278,7 @@ def public_signatories(
 
 def public_statement_data(statement: Statement, page: int, per_page: int) -> dict[str, Any]:
     """The statement's count and one page of public names, for the JSON API."""
-    rows = _page(_listed_where(statement.id), SignatoryOrder.NEWEST, page, per_page)
+    rows = _page(_listed(statement.id), SignatoryOrder.NEWEST, page, per_page)
     return {
         "slug": statement.slug,
         "title": statement.title,
@@ -278,6 +314,22 @@ def standing(signature: Signature) -> Standing:
     return int(counted), int(counted and signature.show_name)
 
 
+def record_change(signature: Signature, before: Standing) -> None:
+    """After a change to a flushed signature's state (confirmed, approved, hidden, featured):
+    move its statement's counts and set the copy its words keep, in the caller's transaction."""
+    move_counts(signature.statement_id, before, standing(signature))
+    db.session.execute(
+        update(SignatureWord)
+        .where(SignatureWord.signature_id == signature.id)
+        .values(
+            listed=signature.is_listed,
+            featured=signature.featured,
+            confirmed_at=signature.confirmed_at,
+            sort_key=signature.sort_key,
+        )
+    )
+
+
 def move_counts(statement_id: int, before: Standing, after: Standing) -> None:
     """Move the statement's counts by a signature's change, in the caller's transaction.
     ``count = count + n`` is one atomic UPDATE on both databases, however many run at once."""
@@ -304,5 +356,23 @@ def set_counts(statement_id: int) -> None:
         .values(
             signature_count=approved.scalar_subquery(),
             listed_count=approved.where(Signature.show_name.is_(True)).scalar_subquery(),
+        )
+    )
+
+
+def copy_state_to_words(statement_id: int) -> None:
+    """Set the copy every word of the statement keeps from its signature (what
+    ``record_change`` does for one), in the caller's transaction: after a bulk import."""
+    signature = select(Signature).where(Signature.id == SignatureWord.signature_id)
+    db.session.execute(
+        update(SignatureWord)
+        .where(SignatureWord.statement_id == statement_id)
+        .values(
+            listed=signature.with_only_columns(
+                (Signature.status == SignatureStatus.APPROVED) & Signature.show_name
+            ).scalar_subquery(),
+            featured=signature.with_only_columns(Signature.featured).scalar_subquery(),
+            confirmed_at=signature.with_only_columns(Signature.confirmed_at).scalar_subquery(),
+            sort_key=signature.with_only_columns(Signature.sort_key).scalar_subquery(),
         )
     )

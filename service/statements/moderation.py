@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from service.db import unit_of_work
 from service.extensions import db
-from service.statements.listing import PAGE_SIZE, move_counts, standing
+from service.statements.listing import PAGE_SIZE, record_change, standing
 from service.statements.models import Signature, SignatureStatus
 
 
@@ -42,7 +42,7 @@ def moderate(statement_id: int, signature_id: int, action: ModerationAction) -> 
             if signature.featured:  # featuring someone approves them
                 signature.status = SignatureStatus.APPROVED
         db.session.flush()
-        move_counts(statement_id, before, standing(signature))
+        record_change(signature, before)
     return True
 
 

@@ -26,9 +26,11 @@ from service.mail import service as mail
 from service.mail.models import MessageKind, OutboxMessage
 from service.security import read_link, sign_link
 from service.statements.listing import (
+    copy_state_to_words,
     fold,
     move_counts,
     name_words,
+    record_change,
     set_counts,
     standing,
 )
@@ -113,9 +115,11 @@ def save_statement(statement: Statement | None, fields: dict[str, Any], now: dat
 
 
 def recount(statement_id: int) -> None:
-    """Set the statement's counts from its signatures (after a bulk import)."""
+    """Set the statement's counts, and the copy of each signature's state its words keep, from
+    its signatures (after a bulk import)."""
     with unit_of_work():
         set_counts(statement_id)
+        copy_state_to_words(statement_id)
 
 
 # Signing and confirming
@@ -164,7 +168,7 @@ def add_confirmed_signature(
         signature.status = SignatureStatus.APPROVED
         signature.confirmed_at = now
         db.session.flush()
-        move_counts(statement_id, (0, 0), standing(signature))
+        record_change(signature, (0, 0))
     return signature
 
 
@@ -188,7 +192,12 @@ def _add_signature(statement_id: int, signer: Signer, language: str, now: dateti
     db.session.add(signature)
     db.session.flush()
     db.session.add_all(
-        SignatureWord(statement_id=statement_id, word=word, signature_id=signature.id)
+        SignatureWord(
+            statement_id=statement_id,
+            word=word,
+            signature_id=signature.id,
+            sort_key=signature.sort_key,
+        )
         for word in name_words(signer.name)
     )
     db.session.flush()
@@ -241,7 +250,7 @@ def confirm_signature(signature_id: int, now: datetime) -> Signature | None:
             )
             signature.confirmed_at = now
             db.session.flush()
-            move_counts(signature.statement_id, (0, 0), standing(signature))
+            record_change(signature, (0, 0))
     return signature
 
 

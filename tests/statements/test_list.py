@@ -115,6 +115,25 @@ def test_search_by_name(app, client, statement, add_signatories, search, expecte
     assert sorted(listed_names(response)) == expected
 
 
+def test_a_search_follows_moderation_and_counts_each_name_once(
+    app, client, statement, add_signatories
+):
+    ids = add_signatories(statement.id, ["Ana Anaya", "Ana Flores", "Bea Ana", "Ana Hidden"])
+    with app.app_context():
+        moderation.moderate(statement.id, ids[2], moderation.ModerationAction.FEATURE)
+        moderation.moderate(statement.id, ids[3], moderation.ModerationAction.HIDE)
+    page = client.get(PATH, query_string={"q": "ana"})
+    assert listed_names(page) == ["Bea Ana", "Ana Flores", "Ana Anaya"]  # "Ana Anaya" once
+    assert "3 names match “ana”." in text_of(page)
+    assert listed_names(client.get(PATH, query_string={"q": "ana", "order": "name"})) == [
+        "Bea Ana",
+        "Ana Anaya",
+        "Ana Flores",
+    ]
+    set_status(app, ids[1], SignatureStatus.HIDDEN)  # a bulk change, then a recount
+    assert listed_names(client.get(PATH, query_string={"q": "ana"})) == ["Bea Ana", "Ana Anaya"]
+
+
 def test_search_pages_carry_the_search(app, client, statement, add_signatories):
     add_signatories(statement.id, [f"Ana Number{n}" for n in range(60)] + ["Bea Other"])
     page = client.get(PATH, query_string={"q": "ana"})
