@@ -8,7 +8,9 @@ from zoneinfo import ZoneInfo
 
 from service.events import service as events
 from service.registration import service as registration
+from service.statements import moderation
 from service.statements import service as statements
+from service.statements.models import StatementStatus
 
 LONDON = ZoneInfo("Europe/London")
 DEMO_EVENT_SLUG = "bolivia-people-power-hope-solidarity"
@@ -333,7 +335,7 @@ DEMO_SIGNATORIES = [
 def load_demo_statement(now: datetime) -> list[str]:
     """The demo statement, published and open, with a few confirmed signatories."""
     statement = statements.get_statement(DEMO_STATEMENT_SLUG)
-    fields = {**DEMO_STATEMENT, "status": statements.StatementStatus.PUBLISHED}
+    fields = {**DEMO_STATEMENT, "status": StatementStatus.PUBLISHED}
     created = statement is None
     statement = statements.save_statement(statement, fields, now)
     added = 0
@@ -343,7 +345,7 @@ def load_demo_statement(now: datetime) -> list[str]:
         signer = statements.Signer(name, email, affiliation, town, country, show_name)
         signature = statements.add_confirmed_signature(statement.id, signer, "en", now)
         if featured:
-            statements.moderate(statement.id, signature.id, statements.ModerationAction.FEATURE)
+            moderation.moderate(statement.id, signature.id, moderation.ModerationAction.FEATURE)
         added += 1
     return [
         f"{'created' if created else 'updated'} statement {statement.slug}",

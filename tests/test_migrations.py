@@ -147,3 +147,71 @@ def test_unsubscriptions_become_keyed_hashes(database_backend, tmp_path):
     finally:
         close_database(app)
         database.drop()
+
+
+def test_0012_words_take_their_signatures_list_state_and_give_it_back(database_backend, tmp_path):
+    """0012 fills the copy of each signature's state on its words; its downgrade drops it."""
+    from datetime import UTC, datetime
+
+    import sqlalchemy as sa
+    from flask_migrate import downgrade, upgrade
+
+    from service import create_app
+    from tests.conftest import base_config, close_database, make_database
+
+    database = make_database(database_backend, tmp_path)
+    app = create_app(base_config(database.url))
+    at = datetime(2026, 1, 1, tzinfo=UTC)
+    try:
+        with app.app_context():
+            upgrade(revision="0011")
+            with db.engine.begin() as connection:
+                tables = sa.MetaData()
+                tables.reflect(connection, only=["statements", "signatures", "signature_words"])
+                statements, signatures, words = (
+                    tables.tables[name] for name in ("statements", "signatures", "signature_words")
+                )
+                connection.execute(
+                    statements.insert(),
+                    {"id": 1, "slug": "s", "title": "S", "summary": "", "body": "",
+                     "status": "published", "open_for_signing": True, "requires_approval": False,
+                     "signature_count": 1, "listed_count": 1, "created_at": at, "updated_at": at},
+                )  # fmt: skip
+                for number, (status, show_name, featured) in enumerate(
+                    [("approved", True, True), ("approved", False, False), ("hidden", True, False)],
+                    start=1,
+                ):
+                    connection.execute(
+                        signatures.insert(),
+                        {"id": number, "statement_id": 1, "name": f"Ana {number}",
+                         "sort_key": f"ana {number}", "email": f"{number}@example.org",
+                         "affiliation": "", "town": "", "country": "", "show_name": show_name,
+                         "keep_informed": False, "language": "en", "status": status,
+                         "featured": featured, "link_secret": "x", "created_at": at,
+                         "confirmed_at": at},
+                    )  # fmt: skip
+                    connection.execute(
+                        words.insert(), {"statement_id": 1, "word": "ana", "signature_id": number}
+                    )
+            upgrade()
+            with db.engine.connect() as connection:
+                rows = connection.execute(
+                    sa.text(
+                        "SELECT signature_id, listed, featured, confirmed_at, sort_key"
+                        " FROM signature_words ORDER BY signature_id"
+                    )
+                ).all()
+            assert [(row[0], bool(row[1]), bool(row[2]), row[4]) for row in rows] == [
+                (1, True, True, "ana 1"),
+                (2, False, False, "ana 2"),
+                (3, False, False, "ana 3"),
+            ]
+            assert all(row[3] is not None for row in rows)
+            downgrade(revision="0011")
+            columns = {
+                column["name"] for column in sa.inspect(db.engine).get_columns("signature_words")
+            }
+            assert columns == {"statement_id", "word", "signature_id"}
+            db.session.remove()
+    finally:
+        close_database(app)

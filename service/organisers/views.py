@@ -30,6 +30,7 @@ from service.organisers import service
 from service.organisers.forms import AccountForm, LoginForm, PasswordForm
 from service.registration import roster
 from service.security import forbid_storing
+from service.statements import moderation
 from service.statements import service as statements
 
 bp = Blueprint("organisers", __name__, url_prefix="/organisers")
@@ -120,7 +121,7 @@ def dashboard() -> str:
         "organisers/dashboard.html",
         statements=listed_statements,
         statement_counts={
-            statement.id: statements.signature_counts(statement.id)
+            statement.id: moderation.signature_counts(statement.id)
             for statement in listed_statements
         },
         events=listed,

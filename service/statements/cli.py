@@ -9,7 +9,8 @@ import click
 from flask.cli import AppGroup
 
 from service.db import utc_now
-from service.statements import export, service
+from service.statements import export, moderation, service
+from service.statements.models import SignatureStatus
 
 statements_cli = AppGroup("statements", help="Solidarity statements and their signatures.")
 
@@ -18,7 +19,7 @@ statements_cli = AppGroup("statements", help="Solidarity statements and their si
 def list_command() -> None:
     """Every statement, with its counts."""
     for statement in service.list_statements():
-        counts = service.signature_counts(statement.id)
+        counts = moderation.signature_counts(statement.id)
         click.echo(
             f"{statement.slug}\t{statement.status.value}\t{counts['approved']} counted\t"
             f"{counts['awaiting_approval']} awaiting approval\t{counts['unconfirmed']} unconfirmed"
@@ -40,7 +41,7 @@ def export_command(slug: str, output: IO[bytes], columns: str | None, bom: bool)
     except ValueError as error:
         raise click.ClickException(str(error)) from None
     rows = 0
-    total = sum(service.signature_counts(statement.id)[s.value] for s in service.SignatureStatus)
+    total = sum(moderation.signature_counts(statement.id)[s.value] for s in SignatureStatus)
     with click.progressbar(length=total, label=f"exporting {slug}", file=sys.stderr) as progress:
 
         def count(written: int) -> None:

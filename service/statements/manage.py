@@ -24,10 +24,11 @@ from service.forms import ExportForm
 from service.manage import management_blueprint
 from service.pagination import MAX_PAGE
 from service.statements import export as signature_export
-from service.statements import service
+from service.statements import moderation, service
 from service.statements.forms import SignatureForm, StatementForm
+from service.statements.listing import PAGE_SIZE
 from service.statements.models import SignatureStatus, Statement, StatementStatus
-from service.statements.service import ModerationAction, SignatureFilter
+from service.statements.moderation import ModerationAction, SignatureFilter
 from service.statements.views import render_statement_page
 
 bp = management_blueprint("manage_statements", __name__)
@@ -39,7 +40,7 @@ def list_statements() -> str:
     return render_template(
         "statements/manage/statements.html",
         statements=listed,
-        counts={statement.id: service.signature_counts(statement.id) for statement in listed},
+        counts={statement.id: moderation.signature_counts(statement.id) for statement in listed},
     )
 
 
@@ -84,7 +85,7 @@ def preview_statement(slug: str) -> str:
 def signatures(slug: str) -> str:
     """Every signature, with the moderation buttons; awaiting approval shown first when any."""
     statement = _statement_or_404(slug)
-    counts = service.signature_counts(statement.id)
+    counts = moderation.signature_counts(statement.id)
     search = request.args.get("q", "").strip()[:200]
     default_filter = (
         SignatureFilter.AWAITING_APPROVAL
@@ -96,7 +97,7 @@ def signatures(slug: str) -> str:
     except ValueError:
         shown = SignatureFilter.ALL
     page = min(max(request.args.get("page", 1, type=int), 1), MAX_PAGE)
-    rows, total = service.find_signatures(statement.id, search, shown, page)
+    rows, total = moderation.find_signatures(statement.id, search, shown, page)
     return render_template(
         "statements/manage/signatures.html",
         statement=statement,
@@ -104,7 +105,7 @@ def signatures(slug: str) -> str:
         rows=rows,
         total=total,
         page=page,
-        pages=max((total + service.PAGE_SIZE - 1) // service.PAGE_SIZE, 1),
+        pages=max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1),
         search=search,
         shown=shown,
         filters=SIGNATURE_FILTER_LABELS,
@@ -148,7 +149,7 @@ def moderate_signature(slug: str, signature_id: int, action: str) -> BaseRespons
         chosen = ModerationAction(action)
     except ValueError:
         abort(404)
-    if not service.moderate(statement.id, signature_id, chosen):
+    if not moderation.moderate(statement.id, signature_id, chosen):
         abort(404)
     flash(str(MODERATION_DONE[chosen]), "ok")
     return redirect(

@@ -117,9 +117,24 @@ class Signature(Base):
 
 class SignatureWord(Base):
     """A word of a signatory's name, folded, so a search by name is an index range scan on
-    both databases (``LIKE '%x%'`` can use no index)."""
+    both databases (``LIKE '%x%'`` can use no index). Each word also keeps a copy of what the
+    public list filters and sorts its signature by (listed, featured, the sort keys), set by
+    ``listing.record_change``, so a search's rows and count are one range of
+    ``ix_signature_words_listed`` and never visit ``signatures``."""
 
     __tablename__ = "signature_words"
+    __table_args__ = (
+        Index(
+            "ix_signature_words_listed",
+            "statement_id",
+            "listed",
+            "word",
+            "featured",
+            "confirmed_at",
+            "sort_key",
+            "signature_id",
+        ),
+    )
 
     statement_id: Mapped[int] = mapped_column(
         ForeignKey("statements.id", ondelete="CASCADE"), primary_key=True
@@ -131,3 +146,7 @@ class SignatureWord(Base):
     signature_id: Mapped[int] = mapped_column(
         ForeignKey("signatures.id", ondelete="CASCADE"), primary_key=True, index=True
     )
+    listed: Mapped[bool] = mapped_column(default=False)  # Signature.is_listed
+    featured: Mapped[bool] = mapped_column(default=False)
+    confirmed_at: Mapped[datetime | None]
+    sort_key: Mapped[str] = mapped_column(String(200), default="")

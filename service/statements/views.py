@@ -19,10 +19,11 @@ from service.extensions import limiter
 from service.i18n import current_language
 from service.page_cache import cached_page
 from service.security import no_store
-from service.statements import service
+from service.statements import listing, service
 from service.statements.forms import SignatureForm
+from service.statements.listing import MAX_PAGE, PAGE_SIZE, SignatoryOrder
 from service.statements.models import Statement
-from service.statements.service import CONFIRM, WITHDRAW, LinkedSignature, SignatoryOrder
+from service.statements.service import CONFIRM, WITHDRAW, LinkedSignature
 from service.text import render_markdown
 from service.urls import absolute_url
 
@@ -89,8 +90,9 @@ def render_statement_page(
     except ValueError:
         order = SignatoryOrder.NEWEST
     page = request.args.get("page", 1, type=int)
-    if not 1 <= page <= service.MAX_PAGE:
+    if not 1 <= page <= MAX_PAGE:
         abort(404)
+    after = request.args.get("after") or None
     url = absolute_url("statements.show_statement", slug=statement.slug)
     return render_template(
         "statements/show.html",
@@ -98,9 +100,10 @@ def render_statement_page(
         title=statement.localised("title", language),
         summary=statement.localised("summary", language),
         body=render_markdown(statement.localised("body", language)),
-        signatories=service.public_signatories(statement, page, order, search),
+        signatories=listing.public_signatories(statement, page, order, search, after),
         search=search,
         order=order,
+        page_size=PAGE_SIZE,
         form=form,
         url=url,
         preview=preview,
@@ -190,10 +193,10 @@ def allow_cross_origin_reads(response: Response) -> Response:
 def statement_data(slug: str) -> Response:
     """The count and one page of the public names (``?page=``, 500 a page)."""
     page = request.args.get("page", 1, type=int)
-    if not 1 <= page <= service.MAX_PAGE:
+    if not 1 <= page <= MAX_PAGE:
         abort(404)
     return jsonify(
-        service.public_statement_data(_public_statement_or_404(slug), page, API_PAGE_SIZE)
+        listing.public_statement_data(_public_statement_or_404(slug), page, API_PAGE_SIZE)
     )
 
 

@@ -10,7 +10,7 @@ from service.csv_export import ExportRecord
 from service.db import utc_now
 from service.extensions import db
 from service.mail.models import OutboxMessage
-from service.statements import service
+from service.statements import moderation, service
 from service.statements.models import Signature, SignatureStatus, Statement
 from tests.events.test_pages import text_of
 from tests.organisers.conftest import logged_in
@@ -172,11 +172,11 @@ def test_the_kept_counts_always_equal_a_fresh_count(app, client, organiser, make
             lambda: service.confirm_signature(ids[0], now),
             lambda: service.confirm_signature(ids[1], now),
             lambda: service.confirm_signature(ids[3], now),
-            lambda: service.moderate(statement.id, ids[0], service.ModerationAction.APPROVE),
-            lambda: service.moderate(statement.id, ids[1], service.ModerationAction.FEATURE),
-            lambda: service.moderate(statement.id, ids[3], service.ModerationAction.APPROVE),
-            lambda: service.moderate(statement.id, ids[1], service.ModerationAction.HIDE),
-            lambda: service.moderate(statement.id, ids[1], service.ModerationAction.APPROVE),
+            lambda: moderation.moderate(statement.id, ids[0], moderation.ModerationAction.APPROVE),
+            lambda: moderation.moderate(statement.id, ids[1], moderation.ModerationAction.FEATURE),
+            lambda: moderation.moderate(statement.id, ids[3], moderation.ModerationAction.APPROVE),
+            lambda: moderation.moderate(statement.id, ids[1], moderation.ModerationAction.HIDE),
+            lambda: moderation.moderate(statement.id, ids[1], moderation.ModerationAction.APPROVE),
             lambda: service.confirm_signature(ids[0], now),  # twice: no change
             lambda: service.withdraw(ids[1]),
             lambda: service.withdraw(ids[4]),  # never confirmed

@@ -2,21 +2,29 @@
 
 from __future__ import annotations
 
+import html
 import re
+from datetime import timedelta
 
 import pytest
 
 from service.extensions import db
-from service.statements import service
+from service.statements import moderation, service
 from service.statements.models import Signature, SignatureStatus
 from tests.events.test_pages import text_of
 from tests.registration.fixtures import csrf_token
-from tests.statements.fixtures import PATH, deliver, link, sign
+from tests.statements.fixtures import FIRST_SIGNED, PATH, deliver, link, sign
 
 
 def listed_names(response) -> list[str]:
     html = response.get_data(as_text=True)
     return re.findall(r'<li(?: class="featured")?><strong>([^<]*)</strong>', html)
+
+
+def next_link(response) -> str:
+    """The pager's "Next" address, unescaped."""
+    found = re.search(r'rel="next" href="([^"]*)"', response.get_data(as_text=True))
+    return html.unescape(found.group(1)).removesuffix("#signatories")
 
 
 def set_status(app, signature_id: int, status: SignatureStatus) -> None:
@@ -55,7 +63,7 @@ def test_featured_first_then_newest_or_a_to_z(app, client, statement, add_signat
         statement.id, ["Carla Quispe", "Ángel Mamani", "Beatriz Choque", "Zoe Ward"]
     )
     with app.app_context():
-        service.moderate(statement.id, ids[3], service.ModerationAction.FEATURE)
+        moderation.moderate(statement.id, ids[3], moderation.ModerationAction.FEATURE)
     assert listed_names(client.get(PATH)) == [
         "Zoe Ward",
         "Beatriz Choque",
@@ -107,13 +115,34 @@ def test_search_by_name(app, client, statement, add_signatories, search, expecte
     assert sorted(listed_names(response)) == expected
 
 
+def test_a_search_follows_moderation_and_counts_each_name_once(
+    app, client, statement, add_signatories
+):
+    ids = add_signatories(statement.id, ["Ana Anaya", "Ana Flores", "Bea Ana", "Ana Hidden"])
+    with app.app_context():
+        moderation.moderate(statement.id, ids[2], moderation.ModerationAction.FEATURE)
+        moderation.moderate(statement.id, ids[3], moderation.ModerationAction.HIDE)
+    page = client.get(PATH, query_string={"q": "ana"})
+    assert listed_names(page) == ["Bea Ana", "Ana Flores", "Ana Anaya"]  # "Ana Anaya" once
+    assert "3 names match “ana”." in text_of(page)
+    assert listed_names(client.get(PATH, query_string={"q": "ana", "order": "name"})) == [
+        "Bea Ana",
+        "Ana Anaya",
+        "Ana Flores",
+    ]
+    set_status(app, ids[1], SignatureStatus.HIDDEN)  # a bulk change, then a recount
+    assert listed_names(client.get(PATH, query_string={"q": "ana"})) == ["Bea Ana", "Ana Anaya"]
+
+
 def test_search_pages_carry_the_search(app, client, statement, add_signatories):
     add_signatories(statement.id, [f"Ana Number{n}" for n in range(60)] + ["Bea Other"])
     page = client.get(PATH, query_string={"q": "ana"})
     assert "60 names match “ana”." in text_of(page)
-    assert 'href="/statements/solidarity-with-bolivia?page=2&amp;q=ana#signatories"' in (
-        page.get_data(as_text=True)
-    )
+    following = next_link(page)
+    assert "q=ana" in following and "after=" in following
+    second = client.get(following)
+    assert len(listed_names(second)) == 10 and "Bea Other" not in listed_names(second)
+    assert "Page 2 of 2" in text_of(second)
 
 
 XSS = '<script>alert("x")</script><img src=x onerror=alert(1)>'
@@ -177,7 +206,7 @@ def test_pages_continue_across_the_featured_names(app, client, statement, add_si
     ids = add_signatories(statement.id, names)
     with app.app_context():
         for signature_id in ids[10:13]:  # Person 010, 011, 012
-            service.moderate(statement.id, signature_id, service.ModerationAction.FEATURE)
+            moderation.moderate(statement.id, signature_id, moderation.ModerationAction.FEATURE)
     rest = [
         name for name in reversed(names) if name not in {"Person 010", "Person 011", "Person 012"}
     ]
@@ -199,3 +228,90 @@ def test_big_counts_are_written_the_way_each_language_groups_digits(
     spanish = text_of(client.get(PATH))
     assert "1.234 personas han firmado" in spanish
     assert "objetivo de 100.000" in spanish
+
+
+def test_next_pages_follow_the_cursor_and_page_numbers_stay_links(
+    app, client, statement, add_signatories
+):
+    names = [f"Person {number:03d}" for number in range(160)]
+    ids = add_signatories(statement.id, names)
+    with app.app_context():
+        moderation.moderate(statement.id, ids[5], moderation.ModerationAction.FEATURE)
+    newest = ["Person 005", *(name for name in reversed(names) if name != "Person 005")]
+    seen, response = [], client.get(PATH)
+    for number in range(1, 5):
+        assert f"Page {number} of 4" in text_of(response)
+        seen += listed_names(response)
+        if number < 4:
+            assert "after=" in next_link(response)
+            response = client.get(next_link(response))
+    assert seen == newest
+    assert 'rel="next"' not in response.get_data(as_text=True)
+    assert 'rel="prev" href="/statements/solidarity-with-bolivia?page=3#signatories"' in (
+        response.get_data(as_text=True)
+    )
+    for page in (2, 3, 4):  # a deep page by its number is the same page the cursor reached
+        by_number = listed_names(client.get(PATH, query_string={"page": page}))
+        assert by_number == newest[(page - 1) * 50 : page * 50]
+    by_name = client.get(PATH, query_string={"order": "name", "page": 2})
+    assert listed_names(by_name) == sorted(newest[1:])[49:99]
+    following = client.get(next_link(by_name))
+    assert "order=name" in next_link(by_name)
+    assert listed_names(following) == sorted(newest[1:])[99:149]
+    assert 'start="101"' in following.get_data(as_text=True)
+
+
+def test_names_signed_meanwhile_do_not_repeat_on_the_next_page(
+    app, client, statement, add_signatories
+):
+    add_signatories(statement.id, [f"Person {number:03d}" for number in range(60)])
+    first = client.get(PATH)
+    with app.app_context():
+        signer = service.Signer("Late Comer", "late@example.org", show_name=True)
+        service.add_confirmed_signature(
+            statement.id, signer, "en", FIRST_SIGNED + timedelta(days=1)
+        )
+    second = listed_names(client.get(next_link(first)))
+    assert second == [f"Person {number:03d}" for number in range(9, -1, -1)]
+
+
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        "nonsense",
+        "x" * 5000,
+        "a\x00b",
+        "WyJuZXdlc3QiLDIsMCwiMjAyNy0wMS0wMSIsMV0",  # a naive time
+        "WyJuYW1lIiwyLDAsInBlcnNvbiIsMV0",  # the other order's
+        "WyJuZXdlc3QiLDAsMCwiMjAyNy0wMS0wMVQwMDowMDowMCswMDowMCIsMV0",  # page 0
+        "WyJuZXdlc3QiLDIsMCwiMjAyNy0wMS0wMVQwMDowMDowMCswMDowMCIsOTk5OTk5OTk5OTk5OTk5OTk5OTldCg",
+        "W10",  # []
+    ],
+)
+def test_a_cursor_that_is_not_ours_is_never_an_error(client, statement, add_signatories, cursor):
+    add_signatories(statement.id, ["Ana Flores", "Zoe Ward"])
+    response = client.get(PATH, query_string={"after": cursor})
+    if "\x00" in cursor:
+        assert response.status_code == 400  # refused before the page, as for any NUL byte
+        return
+    assert response.status_code == 200
+    assert listed_names(response) == ["Zoe Ward", "Ana Flores"]  # page 1
+
+
+@pytest.mark.parametrize(
+    ("search", "expected"),
+    [
+        ("ñusta", ["Ñusta Quispe"]),
+        ("NUSTA", ["Ñusta Quispe"]),
+        ("quispe", ["José Quispe", "Ñusta Quispe"]),
+        ("QUÍSPE", ["José Quispe", "Ñusta Quispe"]),
+        ("jose", ["José Quispe"]),
+        ("Gutiérrez", ["Ana Gutiérrez"]),
+        ("gutierrez", ["Ana Gutiérrez"]),
+    ],
+)
+def test_search_by_first_name_or_surname_ignores_accents_and_case(
+    client, statement, add_signatories, search, expected
+):
+    add_signatories(statement.id, ["Ñusta Quispe", "José Quispe", "Ana Gutiérrez"])
+    assert sorted(listed_names(client.get(PATH, query_string={"q": search}))) == expected
