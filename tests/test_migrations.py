@@ -149,8 +149,8 @@ def test_unsubscriptions_become_keyed_hashes(database_backend, tmp_path):
         database.drop()
 
 
-def test_0012_words_take_their_signatures_list_state_and_give_it_back(database_backend, tmp_path):
-    """0012 fills the copy of each signature's state on its words; its downgrade drops it."""
+def test_0013_words_take_their_signatures_list_state_and_give_it_back(database_backend, tmp_path):
+    """0013 fills the copy of each signature's state on its words; its downgrade drops it."""
     from datetime import UTC, datetime
 
     import sqlalchemy as sa
@@ -164,7 +164,7 @@ def test_0012_words_take_their_signatures_list_state_and_give_it_back(database_b
     at = datetime(2026, 1, 1, tzinfo=UTC)
     try:
         with app.app_context():
-            upgrade(revision="0011")
+            upgrade(revision="0012")
             with db.engine.begin() as connection:
                 tables = sa.MetaData()
                 tables.reflect(connection, only=["statements", "signatures", "signature_words"])
@@ -207,7 +207,7 @@ def test_0012_words_take_their_signatures_list_state_and_give_it_back(database_b
                 (3, False, False, "ana 3"),
             ]
             assert all(row[3] is not None for row in rows)
-            downgrade(revision="0011")
+            downgrade(revision="0012")
             columns = {
                 column["name"] for column in sa.inspect(db.engine).get_columns("signature_words")
             }

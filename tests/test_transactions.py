@@ -18,12 +18,6 @@ SERVICE = Path(__file__).resolve().parent.parent / "service"
 NOW = datetime(2031, 1, 10, 9, 0, tzinfo=UTC)
 ALLOWED = {"db.py"}  # unit_of_work, and begin_writing ending a transaction that only read
 
-# TEMPORARY: modules other tasks of issue 13 are rewriting (organisers → areas, statements,
-# mail). The integrator empties this list once those land; nothing may be added to it.
-NOT_YET_CONVERTED = {
-    "statements/service.py",
-}
-
 
 def commit_calls(path: Path) -> list[int]:
     tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
@@ -40,20 +34,10 @@ def test_only_the_unit_of_work_commits():
     found = [
         f"service/{name}:{line}"
         for path in sorted(SERVICE.rglob("*.py"))
-        if (name := path.relative_to(SERVICE).as_posix()) not in ALLOWED | NOT_YET_CONVERTED
+        if (name := path.relative_to(SERVICE).as_posix()) not in ALLOWED
         for line in commit_calls(path)
     ]
     assert not found, "commit() outside service/db.py (use unit_of_work): " + ", ".join(found)
-
-
-def test_the_temporary_list_names_only_files_that_still_commit():
-    """So the list shrinks as the other tasks land: a file converted or moved leaves it."""
-    clean = [
-        name
-        for name in sorted(NOT_YET_CONVERTED)
-        if not (SERVICE / name).exists() or not commit_calls(SERVICE / name)
-    ]
-    assert not clean, f"remove from NOT_YET_CONVERTED: {clean}"
 
 
 def _observations() -> list[str]:

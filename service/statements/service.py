@@ -23,7 +23,7 @@ from service.db import empty_write_ahead_log, unit_of_work
 from service.extensions import db
 from service.identity import normalise_email
 from service.mail import service as mail
-from service.mail.models import MessageKind, OutboxMessage
+from service.mail.models import MessageKind
 from service.security import read_link, sign_link
 from service.statements.listing import (
     copy_state_to_words,
@@ -222,6 +222,7 @@ def _queue_signature_mail(signature: Signature, now: datetime, *, renew: bool = 
         template=f"statements/{template}",
         params={"signature_id": signature.id},
         now=now,
+        signature_id=signature.id,
     )
 
 
@@ -273,10 +274,7 @@ def _delete_signatures(ids: Select[Any]) -> int:
         batch = id_list[start : start + DELETE_BATCH]
         for signature in db.session.scalars(select(Signature).where(Signature.id.in_(batch))):
             move_counts(signature.statement_id, standing(signature), (0, 0))
-        mail.delete_messages(
-            OutboxMessage.kind == MessageKind.SIGNATURE,
-            OutboxMessage.params["signature_id"].as_integer().in_(batch),
-        )
+        mail.forget_messages(signature_ids=batch)
         db.session.execute(delete(SignatureWord).where(SignatureWord.signature_id.in_(batch)))
         db.session.execute(delete(Signature).where(Signature.id.in_(batch)))
     return len(id_list)
