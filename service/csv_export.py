@@ -180,30 +180,45 @@ class ExportRecord(Base):
     statement: Mapped[Statement | None] = relationship("Statement")
 
 
-def record_export(
+def stream_recorded_csv(
+    columns: Sequence[Column],
+    query: Select[Any],
+    *,
+    zone: tzinfo,
+    bom: bool,
+    on_rows: Callable[[int], None],
     organiser_id: int | None,
-    event_id: int | None,
-    columns: list[str],
-    rows: int,
     via: str,
     now: datetime,
-    *,
+    event_id: int | None = None,
     statement_id: int | None = None,
-) -> None:
-    """Record an export of an event's attendees, or (``statement_id``) of a statement's
-    signatures."""
-    with unit_of_work():
-        db.session.add(
-            ExportRecord(
-                organiser_id=organiser_id,
-                event_id=event_id,
-                statement_id=statement_id,
-                columns=columns,
-                rows=rows,
-                via=via,
-                created_at=now,
+) -> Iterator[str]:
+    """``stream_csv``, recorded as an export of an event's attendees (``event_id``) or of a
+    statement's signatures (``statement_id``): who, when, which columns, how many rows. The
+    record is written however far the download gets: one cut short has still sent personal
+    data."""
+    rows = 0
+
+    def count(written: int) -> None:
+        nonlocal rows
+        rows += written
+        on_rows(written)
+
+    try:
+        yield from stream_csv(columns, query, zone=zone, bom=bom, on_rows=count)
+    finally:
+        with unit_of_work():
+            db.session.add(
+                ExportRecord(
+                    organiser_id=organiser_id,
+                    event_id=event_id,
+                    statement_id=statement_id,
+                    columns=[column.name for column in columns],
+                    rows=rows,
+                    via=via,
+                    created_at=now,
+                )
             )
-        )
 
 
 def recent_exports(limit: int = 10) -> list[ExportRecord]:

@@ -12,10 +12,9 @@ from sqlalchemy import ColumnElement, Select, and_, case, exists, select
 from service.csv_export import (
     Column,
     local_times,
-    record_export,
     select_columns,
     stored_time,
-    stream_csv,
+    stream_recorded_csv,
 )
 from service.events.models import Event, Question
 from service.registration.models import Answer, JoinClick, Registration, RegistrationStatus
@@ -110,21 +109,19 @@ def export_attendees(
     bom: bool = False,
     on_rows: Callable[[int], None] = lambda count: None,
 ) -> Iterator[str]:
-    """The event's attendees in signing-up order as CSV chunks (``stream_csv``), recorded as an
-    export (who, when, which event, how many rows) however far it gets: a download cut short
-    has still sent personal data."""
-    event_id, names, rows = event.id, [column.name for column in columns], 0
-
-    def count(written: int) -> None:
-        nonlocal rows
-        rows += written
-        on_rows(written)
-
-    query = attendees_query(event_id, columns)
-    try:
-        yield from stream_csv(columns, query, zone=event.zone, bom=bom, on_rows=count)
-    finally:
-        record_export(organiser_id, event_id, names, rows, via, now)
+    """The event's attendees in signing-up order as CSV chunks, recorded as an export
+    (``stream_recorded_csv``)."""
+    return stream_recorded_csv(
+        columns,
+        attendees_query(event.id, columns),
+        zone=event.zone,
+        bom=bom,
+        on_rows=on_rows,
+        organiser_id=organiser_id,
+        via=via,
+        now=now,
+        event_id=event.id,
+    )
 
 
 def attendees_query(event_id: int, columns: Sequence[Column]) -> Select[Any]:

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import Select, case, select
 
-from service.csv_export import Column, local_times, record_export, stored_time, stream_csv
+from service.csv_export import Column, local_times, stored_time, stream_recorded_csv
 from service.statements.models import Signature, SignatureStatus, Statement
 
 STATUS_NAMES = {status.value: status.value for status in SignatureStatus}
@@ -80,16 +80,15 @@ def export_signatures(
     on_rows: Callable[[int], None] = lambda count: None,
 ) -> Iterator[str]:
     """Every signature, in signing order, as CSV chunks (times in UTC), recorded as an export
-    however far it gets."""
-    statement_id, names, rows = statement.id, [column.name for column in columns], 0
-
-    def count(written: int) -> None:
-        nonlocal rows
-        rows += written
-        on_rows(written)
-
-    query = signatures_query(statement_id, columns)
-    try:
-        yield from stream_csv(columns, query, zone=UTC, bom=bom, on_rows=count)
-    finally:
-        record_export(organiser_id, None, names, rows, via, now, statement_id=statement_id)
+    (``stream_recorded_csv``)."""
+    return stream_recorded_csv(
+        columns,
+        signatures_query(statement.id, columns),
+        zone=UTC,
+        bom=bom,
+        on_rows=on_rows,
+        organiser_id=organiser_id,
+        via=via,
+        now=now,
+        statement_id=statement.id,
+    )
