@@ -210,21 +210,7 @@ def _render_batch(
     for message, failure in broken:
         _record_failure(message, token, failure, now, max_attempts, result)
     if stopped:
-        with unit_of_work() as session:
-            session.execute(
-                update(OutboxMessage)
-                .where(
-                    OutboxMessage.id.in_([message.id for message in stopped]),
-                    OutboxMessage.lease_token == token,
-                )
-                .values(
-                    status=MessageStatus.FAILED,
-                    last_error=UNSUBSCRIBED,
-                    lease_token=None,
-                    lease_expires_at=None,
-                )
-                .execution_options(synchronize_session=False)
-            )
+        _end_lease(stopped, token, status=MessageStatus.FAILED, last_error=UNSUBSCRIBED)
         result.unsubscribed += len(stopped)
     return rendered
 
@@ -290,11 +276,7 @@ def _record_failure(
     result: DispatchResult,
 ) -> None:
     give_up = isinstance(error, PermanentFailure) or message.attempts >= max_attempts
-    values: dict[str, Any] = {
-        "lease_token": None,
-        "lease_expires_at": None,
-        "last_error": error.reply[:2000],
-    }
+    values: dict[str, Any] = {"last_error": error.reply[:2000]}
     if give_up:
         values["status"] = MessageStatus.FAILED
         result.failed += 1
@@ -303,16 +285,24 @@ def _record_failure(
         values["next_attempt_at"] = now + backoff(message.attempts)
         result.retrying += 1
     result.errors.append(f"{message.recipient}: {error.reply}")
-    with unit_of_work() as session:
-        session.execute(
-            update(OutboxMessage)
-            .where(OutboxMessage.id == message.id, OutboxMessage.lease_token == token)
-            .values(**values)
-            .execution_options(synchronize_session=False)
-        )
+    _end_lease([message], token, **values)
 
 
 def _release(messages: list[OutboxMessage], token: str, reason: str, now: datetime) -> None:
+    _end_lease(
+        messages,
+        token,
+        status=MessageStatus.PENDING,
+        next_attempt_at=now,
+        attempts=OutboxMessage.attempts - 1,
+        last_error=reason,
+    )
+
+
+def _end_lease(messages: list[OutboxMessage], token: str, **values: Any) -> None:
+    """Set ``values`` on the messages this dispatcher still holds under ``token`` and give up
+    its lease on them, in a unit of work of its own (a row another dispatcher has reclaimed
+    since, after the lease ran out, is left alone)."""
     with unit_of_work() as session:
         session.execute(
             update(OutboxMessage)
@@ -320,14 +310,7 @@ def _release(messages: list[OutboxMessage], token: str, reason: str, now: dateti
                 OutboxMessage.id.in_([message.id for message in messages]),
                 OutboxMessage.lease_token == token,
             )
-            .values(
-                status=MessageStatus.PENDING,
-                lease_token=None,
-                lease_expires_at=None,
-                next_attempt_at=now,
-                attempts=OutboxMessage.attempts - 1,
-                last_error=reason,
-            )
+            .values(lease_token=None, lease_expires_at=None, **values)
             .execution_options(synchronize_session=False)
         )
 
