@@ -20,11 +20,13 @@ words, ISO times, which begin with a digit, and language codes, from our own lis
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Iterator, Sequence
+import sys
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
+import click
 from defusedcsv import csv as defusedcsv
 from sqlalchemy import (
     JSON,
@@ -227,3 +229,25 @@ def recent_exports(limit: int = 10) -> list[ExportRecord]:
             select(ExportRecord).order_by(ExportRecord.created_at.desc()).limit(limit)
         )
     )
+
+
+def write_with_progress(
+    output: IO[bytes],
+    total: int,
+    label: str,
+    chunks: Callable[[Callable[[int], None]], Iterable[str]],
+) -> int:
+    """For the ``flask … export`` commands: write the CSV that ``chunks(on_rows)`` yields to
+    ``output`` as UTF-8 bytes (the CSV's own line ends, on any OS), with a progress bar of
+    ``total`` rows on stderr. Returns how many rows were written."""
+    rows = 0
+    with click.progressbar(length=total, label=label, file=sys.stderr) as progress:
+
+        def count(written: int) -> None:
+            nonlocal rows
+            rows += written
+            progress.update(written)
+
+        for chunk in chunks(count):
+            output.write(chunk.encode("utf-8"))
+    return rows

@@ -4,12 +4,12 @@
 from __future__ import annotations
 
 import json
-import sys
 from typing import IO
 
 import click
 from flask.cli import AppGroup
 
+from service.csv_export import write_with_progress
 from service.db import utc_now
 from service.events import service
 from service.events.schema import EventDataError
@@ -67,21 +67,12 @@ def export_command(slug: str, output: IO[bytes], columns: str | None, bom: bool)
     except ValueError as error:
         raise click.ClickException(str(error)) from None
     total = roster.attendee_counts(event.id)
-    rows = 0
-    with click.progressbar(
-        length=total.registered + total.waiting + total.cancelled,
-        label=f"exporting {slug}",
-        file=sys.stderr,
-    ) as progress:
-
-        def count(written: int) -> None:
-            nonlocal rows
-            rows += written
-            progress.update(written)
-
-        chunks = export.export_attendees(
-            event, chosen, organiser_id=None, via="cli", now=utc_now(), bom=bom, on_rows=count
-        )
-        for chunk in chunks:
-            output.write(chunk.encode("utf-8"))  # bytes: the CSV's own line ends, on any OS
+    rows = write_with_progress(
+        output,
+        total.registered + total.waiting + total.cancelled,
+        f"exporting {slug}",
+        lambda on_rows: export.export_attendees(
+            event, chosen, organiser_id=None, via="cli", now=utc_now(), bom=bom, on_rows=on_rows
+        ),
+    )
     click.echo(f"exported {rows} row(s)", err=True)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import sys
 from typing import IO
 
 import click
 from flask.cli import AppGroup
 
+from service.csv_export import write_with_progress
 from service.db import utc_now
 from service.statements import export, moderation, service
 from service.statements.models import SignatureStatus
@@ -40,20 +40,14 @@ def export_command(slug: str, output: IO[bytes], columns: str | None, bom: bool)
         chosen = export.choose_columns(columns.split(",") if columns else None)
     except ValueError as error:
         raise click.ClickException(str(error)) from None
-    rows = 0
-    total = sum(moderation.signature_counts(statement.id)[s.value] for s in SignatureStatus)
-    with click.progressbar(length=total, label=f"exporting {slug}", file=sys.stderr) as progress:
-
-        def count(written: int) -> None:
-            nonlocal rows
-            rows += written
-            progress.update(written)
-
-        chunks = export.export_signatures(
-            statement, chosen, organiser_id=None, via="cli", now=utc_now(), bom=bom, on_rows=count
-        )
-        for chunk in chunks:
-            output.write(chunk.encode("utf-8"))
+    rows = write_with_progress(
+        output,
+        sum(moderation.signature_counts(statement.id)[s.value] for s in SignatureStatus),
+        f"exporting {slug}",
+        lambda on_rows: export.export_signatures(
+            statement, chosen, organiser_id=None, via="cli", now=utc_now(), bom=bom, on_rows=on_rows
+        ),
+    )
     click.echo(f"exported {rows} row(s)", err=True)
 
 
