@@ -75,3 +75,56 @@ def test_organiser_creates_publishes_checks_in_and_exports(
     assert rows[0]["name"] == '\'=HYPERLINK("http://evil.example")'  # inert in a spreadsheet
     assert rows[0]["status"] == "registered"
     assert rows[0]["checked_in"] == "yes"
+
+
+def test_an_organiser_in_spanish_raises_the_capacity_and_cannot_lower_it_below_the_confirmed(
+    browser: Browser, live_app, live_server, tmp_path
+):
+    """One place, two people: the second waits. Raising the capacity gives them the place at
+    once; going back below the two confirmed is refused, with the reason, in Spanish."""
+    from service.registration import service as registration
+
+    stamp = f"{datetime.now(UTC).timestamp():.0f}"
+    email, slug = f"capacidad-{stamp}@example.org", f"capacidad-{stamp}"
+    with live_app.app_context():
+        create_organiser(email, PASSWORD)
+        document = {
+            "slug": slug,
+            "title": "¿Qué futuro para Bolivia?",
+            "starts_at": "2031-05-12T18:30:00+01:00",
+            "ends_at": "2031-05-12T20:00:00+01:00",
+            "timezone": "Europe/London",
+            "format": "in_person",
+            "venue": "Marx Memorial Library",
+            "status": "published",
+            "capacity": 1,
+            "waiting_list": True,
+        }
+        registration.import_events(document, datetime.now(UTC))
+        for name in ("Ana", "Bea"):
+            attendee = registration.Attendee(name, f"{name.lower()}-{stamp}@example.org")
+            registration.register(slug, attendee, "es", datetime.now(UTC))
+
+    context = browser.new_context(locale="es-ES")
+    page = context.new_page()
+    page.goto(f"{live_server}/organisers/login")
+    page.locator("#email").fill(email)
+    page.locator("#password").fill(PASSWORD)
+    page.get_by_role("button", name="Entrar").click()
+
+    page.goto(f"{live_server}/organisers/events/{slug}/edit")
+    page.get_by_label("Plazas").fill("2")
+    page.get_by_role("button", name="Guardar").click()
+    expect(page.get_by_role("status").filter(has_text="lista de espera")).to_have_text(
+        "1 persona de la lista de espera tiene ahora plaza y se le avisará."
+    )
+
+    page.get_by_label("Plazas").fill("1")
+    page.get_by_role("button", name="Guardar").click()
+    expect(
+        page.get_by_text("Ya hay 2 personas confirmadas; la capacidad no puede bajar de 2.")
+    ).to_be_visible()
+    page.screenshot(path=str(tmp_path / "capacity-es.png"), full_page=True)
+    page.goto(f"{live_server}/organisers/events/{slug}/edit")
+    expect(page.get_by_label("Plazas")).to_have_value("2")  # nothing was saved
+    context.close()
