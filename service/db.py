@@ -157,7 +157,7 @@ def _begin_sqlite(connection: Connection) -> None:
         connection.exec_driver_sql("BEGIN")
         return
     wait_ms = options.get(LOCK_WAIT_OPTION)
-    if wait_ms is None:
+    if wait_ms is None or wait_ms == DEFAULT_LOCK_WAIT_MS:  # the connection's own timeout
         connection.exec_driver_sql("BEGIN IMMEDIATE")
         return
     connection.exec_driver_sql(f"PRAGMA busy_timeout={int(wait_ms)}")
