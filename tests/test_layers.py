@@ -9,6 +9,7 @@ area. The layers, top to bottom:
     statements, reminders
     registration
     events
+    access, audit
     mail
     base (the top-level service/*.py modules)
 
@@ -27,16 +28,19 @@ import pytest
 
 SERVICE = Path(__file__).resolve().parent.parent / "service"
 AREAS = {"events", "registration", "statements", "reminders", "organisers", "mail"}
-AREAS |= {"scheduler", "ops"}
+AREAS |= {"scheduler", "ops", "access", "audit"}
 WIRING = {"service", "service.cli", "service.demo", "service.models"}
 WEB_MODULES = {"views", "manage", "attendees", "api", "cli"}
 
-BELOW_REGISTRATION = {"events", "mail", "base"}
+BELOW_EVENTS = {"access", "audit", "mail", "base"}
+BELOW_REGISTRATION = {"events", *BELOW_EVENTS}
 # Which areas a non-web module of each area may import, beside its own.
 ALLOWED = {
     "base": set(),
     "mail": {"base"},
-    "events": {"mail", "base"},
+    "access": {"mail", "base"},
+    "audit": {"base"},
+    "events": BELOW_EVENTS,
     "registration": BELOW_REGISTRATION,
     # Statements need events' slug rule only; they do not build on registrations.
     "statements": BELOW_REGISTRATION,

@@ -69,7 +69,7 @@ class TestASiteSetUpRight:
             "proxies": "ok",
         }
         assert "answered EHLO" in found["mail"]
-        assert "migrated to 0013" in found["database"]
+        assert "migrated to 0014" in found["database"]
         assert result.output.count("answers PING") == 2  # rate limits and the page cache
         assert "last heartbeat 10 s ago" in found["scheduler"]
         assert "fix: set CONVOCA_DKIM_DOMAIN" in result.output
