@@ -30,6 +30,7 @@ class MessageKind(enum.StrEnum):
     EVENT_UPDATE = "event_update"  # a change of time, place or link, or a cancellation
     SIGNATURE = "signature"  # the link that confirms a signature, and copies of it
     TEST = "test"
+    ACCOUNT = "account"  # an invitation to an organiser account, a password reset link
 
 
 # Kinds that carry List-Unsubscribe and stop when the recipient unsubscribes.
