@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import and_, bindparam, or_, select, update
+from sqlalchemy import and_, or_, select, update
 
 from service.db import unit_of_work
 from service.extensions import db
@@ -38,7 +38,6 @@ from service.mail.transport import (
 from service.mail.unsubscribe import unsubscribed_addresses
 
 log = logging.getLogger(__name__)
-_OUTBOX = OutboxMessage.__table__
 
 BACKOFF_BASE = timedelta(seconds=30)
 BACKOFF_CAP = timedelta(minutes=15)
@@ -225,42 +224,28 @@ def _unsubscribed_recipients(messages: list[OutboxMessage]) -> set[tuple[str, Me
     return stopped
 
 
-# One statement, built once: each sent message runs it with its own values.
-_MARK_SENT = (
-    update(_OUTBOX)
-    .where(_OUTBOX.c.id == bindparam("sent_id"), _OUTBOX.c.lease_token == bindparam("token"))
-    .values(
-        status=MessageStatus.SENT.value,
-        sent_at=bindparam("sent_at"),
-        lease_token=None,
-        lease_expires_at=None,
-        last_error="",
-        subject=bindparam("subject"),
-        body_text=bindparam("body_text"),
-        body_html=bindparam("body_html"),
-        unsubscribe_url=bindparam("unsubscribe_url"),
-        attachments=bindparam("attachments", type_=_OUTBOX.c.attachments.type),
-    )
-)
-
-
 def _record_sent(message: OutboxMessage, token: str, now: datetime) -> None:
     """Mark the message sent, keeping what was sent, in a unit of work of its own. A message
     whose row was deleted while it went (its signature withdrawn, its event's data removed)
     leaves no file copy behind either."""
     with unit_of_work() as session:
-        marked = session.connection().execute(
-            _MARK_SENT,
-            {
-                "sent_id": message.id,
-                "token": token,
-                "sent_at": now,
-                "subject": message.subject,
-                "body_text": message.body_text,
-                "body_html": message.body_html,
-                "unsubscribe_url": message.unsubscribe_url,
-                "attachments": message.attachments,
-            },
+        # Only while this dispatcher still holds the lease: one that lost it sends nothing twice.
+        marked = session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == message.id, OutboxMessage.lease_token == token)
+            .values(
+                status=MessageStatus.SENT,
+                sent_at=now,
+                lease_token=None,
+                lease_expires_at=None,
+                last_error="",
+                subject=message.subject,
+                body_text=message.body_text,
+                body_html=message.body_html,
+                unsubscribe_url=message.unsubscribe_url,
+                attachments=message.attachments,
+            )
+            .execution_options(synchronize_session=False)
         )
         gone = marked.rowcount == 0 and session.get(OutboxMessage, message.id) is None
     if gone:
