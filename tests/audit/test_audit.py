@@ -11,6 +11,7 @@ from sqlalchemy import select
 from service.audit import service as audit
 from service.audit.models import AuditEntry
 from service.extensions import db
+from service.scheduler import jobs
 from tests.events.test_pages import text_of
 from tests.organisers.conftest import csrf_token, logged_in, login
 
@@ -236,3 +237,30 @@ def test_retention_removes_only_entries_older_than_the_retention_period(app, run
     [kept] = entries(app)
     assert kept.at > now - timedelta(days=365)
     assert "audit" not in runner.invoke(args=["retention", "apply"]).output
+
+
+def test_signature_export_and_moderation_are_recorded_without_the_signatories_data(
+    app, client, organiser, statement, add_signatories
+):
+    [signature_id] = add_signatories(statement.id, ["Juana Mamani"])
+    logged_in(client, organiser)
+    path = f"/organisers/statements/{statement.slug}"
+    token = csrf_token(client, f"{path}/signatures")
+    exported = client.post(
+        f"{path}/export.csv", data={"csrf_token": token, "columns": ["name", "email"]}
+    )
+    assert "Juana Mamani" in exported.get_data(as_text=True)
+    client.post(f"{path}/signatures/{signature_id}/hide", data={"csrf_token": token})
+    recorded = [(e.action, e.statement_id, e.detail) for e in entries(app)]
+    assert ("signatures.export", statement.id, "web; columns: name, email") in recorded
+    assert ("signatures.moderate", statement.id, f"hide signature {signature_id}") in recorded
+    for entry in entries(app):
+        assert not any("Juana" in value or "signer0" in value for value in columns_of(entry))
+
+
+def test_the_nightly_retention_job_purges_old_entries_too(app):
+    now = datetime.now(UTC)
+    _write(app, ("", "logout", "", now - timedelta(days=11)), ("", "login", "", now))
+    app.config["AUDIT_RETENTION_DAYS"] = 10
+    jobs.remove_old_personal_data(app)
+    assert [entry.action for entry in entries(app)] == ["login"]
