@@ -10,6 +10,7 @@ from flask import Flask
 from flask.cli import AppGroup, with_appcontext
 
 from service import backup, demo
+from service.audit.cli import audit_cli
 from service.db import utc_now
 from service.events.cli import events_cli
 from service.mail.cli import mail_cli
@@ -56,6 +57,7 @@ def backup_command(path: Path, check_only: bool, keep: int | None) -> None:
 
 
 def init_app(app: Flask) -> None:
+    app.cli.add_command(audit_cli)
     app.cli.add_command(backup_command)
     app.cli.add_command(events_cli)
     app.cli.add_command(demo_cli)

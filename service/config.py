@@ -58,6 +58,8 @@ DEFAULTS: dict[str, Any] = {
     "LOCK_WAIT_SECONDS": 5,
     # Attendees' personal data is removed this many days after an event ends (per event too).
     "RETENTION_DAYS": 90,
+    # The audit record (who did what in the organisers' area) keeps entries this many days.
+    "AUDIT_RETENTION_DAYS": 365,
     # Ask DNS whether an email address's domain takes mail (needs a network).
     "EMAIL_CHECK_DELIVERABILITY": False,
     # The personal joining link opens the meeting from this long before the start.

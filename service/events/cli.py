@@ -9,6 +9,7 @@ from typing import IO
 import click
 from flask.cli import AppGroup
 
+from service.audit import service as audit
 from service.csv_export import write_with_progress
 from service.db import utc_now
 from service.events import service
@@ -67,6 +68,12 @@ def export_command(slug: str, output: IO[bytes], columns: str | None, bom: bool)
     except ValueError as error:
         raise click.ClickException(str(error)) from None
     total = roster.attendee_counts(event.id)
+    audit.record(
+        "attendees.export",
+        None,
+        event=event,
+        detail="cli; columns: " + ", ".join(c.name for c in chosen),
+    )
     rows = write_with_progress(
         output,
         total.registered + total.waiting + total.cancelled,

@@ -8,8 +8,10 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
+from flask_login import current_user
 from werkzeug.wrappers import Response as BaseResponse
 
+from service.audit import service as audit
 from service.db import utc_now
 from service.events import service
 from service.events.forms import EventForm, QuestionForm, format_offsets
@@ -58,6 +60,7 @@ def _save_event_form(form: EventForm, event: Event | None) -> str | BaseResponse
                 target = getattr(form, name, None)
                 (target.errors if target is not None else form.form_errors).extend(messages)
             return _event_form_page(form, event), 400
+        audit.record("events.edit" if event else "events.create", current_user, event=saved.event)
         published = saved.event.status is EventStatus.PUBLISHED
         if saved.changed and form.notify.data and published:
             flash(
@@ -94,11 +97,13 @@ def change_status(slug: str) -> BaseResponse:
     except ValueError:
         abort(400)
     was_published = event.status is EventStatus.PUBLISHED
+    previous = event.status.value
     try:
         told = registration.change_status(event, status, utc_now())
     except registration.TryAgain:
         flash(_("Too busy just now: please try again."), "error")
         return redirect(url_for(".edit_event", slug=slug))
+    audit.record("events.status", current_user, event=event, detail=f"{previous} → {status.value}")
     if status is EventStatus.CANCELLED and was_published:
         flash(_("Cancelled. %(count)d registrant(s) will be told.", count=told), "ok")
     else:
@@ -141,6 +146,7 @@ def questions(slug: str) -> str | BaseResponse | tuple[str, int]:
                 required=form.required.data,
             ),
         )
+        audit.record("events.question_add", current_user, event=event, detail=f"kind: {kind.value}")
         flash(_("The question is on the registration form."), "ok")
         return redirect(url_for(".questions", slug=slug))
     return render_template("events/manage/questions.html", event=event, form=form), (
@@ -151,6 +157,12 @@ def questions(slug: str) -> str | BaseResponse | tuple[str, int]:
 @bp.post("/events/<slug>/questions/<int:question_id>/remove")
 def remove_question(slug: str, question_id: int) -> BaseResponse:
     service.remove_question(event_or_404(slug), question_id)
+    audit.record(
+        "events.question_remove",
+        current_user,
+        event=event_or_404(slug),
+        detail=f"question {question_id}",
+    )
     flash(_("The question and its answers are removed."), "ok")
     return redirect(url_for(".questions", slug=slug))
 

@@ -8,6 +8,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from sqlalchemy import select
 
+from service.audit import service as audit
 from service.db import unit_of_work
 from service.events.models import Event
 from service.extensions import db
@@ -45,15 +46,22 @@ def _check_password(password: str) -> None:
 
 
 def authenticate(email: str, password: str, now: datetime) -> Organiser | None:
-    """The active organiser with this email and password, or None (the same time either way)."""
+    """The active organiser with this email and password, or None (the same time either way).
+    Every attempt is in the audit record; a failed one never with the address typed."""
     organiser = db.session.scalar(
         select(Organiser).where(Organiser.email == normalise_email(email))
     )
     try:
         _hasher.verify(organiser.password_hash if organiser else _DUMMY_HASH, password)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
+        audit.record(
+            "login.failed", organiser, detail=_failure(organiser, "wrong password"), now=now
+        )
         return None
     if organiser is None or not organiser.active:
+        audit.record(
+            "login.failed", organiser, detail=_failure(organiser, "account disabled"), now=now
+        )
         return None
     new_hash = (
         _hasher.hash(password) if _hasher.check_needs_rehash(organiser.password_hash) else None
@@ -62,7 +70,12 @@ def authenticate(email: str, password: str, now: datetime) -> Organiser | None:
         if new_hash is not None:
             organiser.password_hash = new_hash
         organiser.last_login_at = now
+        audit.record("login", organiser, now=now)
     return organiser
+
+
+def _failure(organiser: Organiser | None, reason: str) -> str:
+    return reason if organiser is not None else "unknown account"
 
 
 def change_password(organiser: Organiser, current: str, new: str) -> bool:

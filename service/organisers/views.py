@@ -21,6 +21,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response as BaseResponse
 
+from service.audit import service as audit
 from service.csv_export import recent_exports
 from service.db import utc_now
 from service.extensions import limiter
@@ -92,6 +93,7 @@ def login() -> str | BaseResponse | tuple[str, int]:
 @bp.post("/logout")
 def logout() -> BaseResponse:
     if current_user.is_authenticated:
+        audit.record("logout", current_user)
         service.end_sessions(current_user)
     logout_user()
     session.clear()
@@ -183,6 +185,11 @@ def set_account_active(organiser_id: int) -> BaseResponse:
             "error",
         )
         return redirect(url_for(".accounts"))
+    audit.record(
+        "accounts.enable" if active else "accounts.disable",
+        current_user,
+        detail=f"account {organiser.id}",
+    )
     flash(
         _("Enabled %(email)s.", email=organiser.email)
         if active

@@ -19,6 +19,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response as BaseResponse
 from wtforms.fields.choices import SelectChoice
 
+from service.audit import service as audit
 from service.db import utc_now
 from service.events import service as events
 from service.events.models import Event
@@ -42,6 +43,7 @@ def list_attendees(slug: str) -> str:
         status = roster.AttendeeFilter.ALL
     page = min(max(request.args.get("page", 1, type=int), 1), MAX_PAGE)
     rows, total = roster.find_attendees(event.id, search, status, page)
+    audit.record("attendees.list", current_user, event=event, detail=f"{len(rows)} row(s) shown")
     return render_template(
         "registration/manage/attendees.html",
         event=event,
@@ -65,6 +67,12 @@ def check_in(slug: str, registration_id: int) -> BaseResponse:
         roster.set_checked_in(registration_id, event.id, checked_in, utc_now())
     except LookupError:
         abort(404)
+    audit.record(
+        "attendees.check_in" if checked_in else "attendees.check_in_undo",
+        current_user,
+        event=event,
+        detail=f"registration {registration_id}",
+    )
     return redirect(
         url_for(
             ".list_attendees",
@@ -81,6 +89,12 @@ def check_in(slug: str, registration_id: int) -> BaseResponse:
 def resend_confirmation(slug: str, registration_id: int) -> BaseResponse:
     _attendee_or_404(slug, registration_id)
     notifications.resend_confirmation(registration_id, utc_now())
+    audit.record(
+        "attendees.resend",
+        current_user,
+        event=events.get_event(slug),
+        detail=f"registration {registration_id}",
+    )
     flash(_("The confirmation is on its way again."), "ok")
     return redirect(url_for(".list_attendees", slug=slug) + f"#attendee-{registration_id}")
 
@@ -93,6 +107,12 @@ def cancel_registration(slug: str, registration_id: int) -> BaseResponse:
     except service.TryAgain:
         flash(_("Too busy just now: please try again."), "error")
     else:
+        audit.record(
+            "attendees.cancel",
+            current_user,
+            event=events.get_event(slug),
+            detail=f"registration {registration_id}",
+        )
         flash(_("Cancelled; the first person waiting, if any, has the place."), "ok")
     return redirect(url_for(".list_attendees", slug=slug))
 
@@ -113,6 +133,12 @@ def export_attendees(slug: str) -> BaseResponse:
         return redirect(url_for(".list_attendees", slug=slug))
     columns = export.choose_columns(event, form.columns.data)
     now = utc_now()
+    audit.record(
+        "attendees.export",
+        current_user,
+        event=event,
+        detail="web; columns: " + ", ".join(c.name for c in columns),
+    )
     chunks = export.export_attendees(
         event, columns, organiser_id=current_user.id, via="web", now=now, bom=form.bom.data
     )
@@ -142,6 +168,12 @@ def compose_message(slug: str) -> str | BaseResponse | tuple[str, int]:
                 form.subject.data,
                 form.body.data,
                 utc_now(),
+            )
+            audit.record(
+                "attendees.message",
+                current_user,
+                event=event,
+                detail=f"message to {sent.recipients} registrants",
             )
             flash(_("Sent to %(count)d person(s).", count=sent.recipients), "ok")
             return redirect(url_for(".compose_message", slug=slug))

@@ -8,6 +8,7 @@ from datetime import datetime
 
 from flask import Flask
 
+from service.audit.service import purge_older_than
 from service.db import utc_now
 from service.mail.service import dispatch_due
 from service.ops.service import record_heartbeat
@@ -50,3 +51,6 @@ def remove_old_personal_data(app: Flask) -> None:
         purged = purge_unconfirmed(utc_now())
         if purged:
             log.info("deleted %d signature(s) never confirmed", purged)
+        forgotten = purge_older_than(int(app.config["AUDIT_RETENTION_DAYS"]), utc_now())
+        if forgotten:
+            log.info("deleted %d audit entry(ies) past their retention period", forgotten)

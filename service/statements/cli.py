@@ -7,6 +7,7 @@ from typing import IO
 import click
 from flask.cli import AppGroup
 
+from service.audit import service as audit
 from service.csv_export import write_with_progress
 from service.db import utc_now
 from service.statements import export, moderation, service
@@ -40,6 +41,12 @@ def export_command(slug: str, output: IO[bytes], columns: str | None, bom: bool)
         chosen = export.choose_columns(columns.split(",") if columns else None)
     except ValueError as error:
         raise click.ClickException(str(error)) from None
+    audit.record(
+        "signatures.export",
+        None,
+        statement=statement,
+        detail="cli; columns: " + ", ".join(c.name for c in chosen),
+    )
     rows = write_with_progress(
         output,
         sum(moderation.signature_counts(statement.id)[s.value] for s in SignatureStatus),

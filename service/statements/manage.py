@@ -19,6 +19,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response as BaseResponse
 from wtforms.fields.choices import SelectChoice
 
+from service.audit import service as audit
 from service.db import utc_now
 from service.forms import ExportForm
 from service.manage import management_blueprint
@@ -67,6 +68,11 @@ def _save_statement_form(
         except ValueError:
             form.slug.errors.append(_("Another statement has this address already."))
         else:
+            audit.record(
+                "statements.edit" if statement else "statements.create",
+                current_user,
+                statement=saved,
+            )
             flash(_("Saved."), "ok")
             return redirect(url_for(".edit_statement", slug=saved.slug))
     status = 400 if form.errors else 200
@@ -98,6 +104,9 @@ def signatures(slug: str) -> str:
         shown = SignatureFilter.ALL
     page = min(max(request.args.get("page", 1, type=int), 1), MAX_PAGE)
     rows, total = moderation.find_signatures(statement.id, search, shown, page)
+    audit.record(
+        "signatures.list", current_user, statement=statement, detail=f"{len(rows)} row(s) shown"
+    )
     return render_template(
         "statements/manage/signatures.html",
         statement=statement,
@@ -123,6 +132,12 @@ def export_signatures(slug: str) -> BaseResponse:
         flash(_("Tick at least one column to export."), "error")
         return redirect(url_for(".signatures", slug=slug))
     now = utc_now()
+    audit.record(
+        "signatures.export",
+        current_user,
+        statement=statement,
+        detail="web; columns: " + ", ".join(form.columns.data),
+    )
     chunks = signature_export.export_signatures(
         statement,
         signature_export.choose_columns(form.columns.data),
@@ -151,6 +166,12 @@ def moderate_signature(slug: str, signature_id: int, action: str) -> BaseRespons
         abort(404)
     if not moderation.moderate(statement.id, signature_id, chosen):
         abort(404)
+    audit.record(
+        "signatures.moderate",
+        current_user,
+        statement=statement,
+        detail=f"{chosen.value} signature {signature_id}",
+    )
     flash(str(MODERATION_DONE[chosen]), "ok")
     return redirect(
         url_for(

@@ -24,7 +24,7 @@ from tests.conftest import base_config
 from tests.organisers.conftest import logged_in, snapshot
 from tests.registration.fixtures import csrf_token
 
-ADMIN_ONLY = {"organisers.accounts", "organisers.set_account_active"}
+ADMIN_ONLY = {"organisers.accounts", "organisers.set_account_active", "audit.list_entries"}
 NOT_WALKED = {"organisers.login"}  # open to everyone: tested in test_login.py
 
 
@@ -70,6 +70,7 @@ def test_the_walk_covers_the_whole_area():
         "manage_events",
         "attendees",
         "manage_statements",
+        "audit",
     }
     assert endpoints >= ADMIN_ONLY
     assert GET_ROUTES and POST_ROUTES
