@@ -292,6 +292,20 @@ def pending_invitations(viewer: Organiser, now: datetime) -> list[Invitation]:
     return list(db.session.scalars(query))
 
 
+def invited_to(invitation: Invitation, language: str) -> list[tuple[str, str]]:
+    """(title, role) of each event, then each statement, an invitation gives a role on."""
+    return [
+        *(
+            (db.session.get(Event, role.event_id).localised("title", language), role.role)
+            for role in invitation.event_roles
+        ),
+        *(
+            (db.session.get(Statement, role.statement_id).localised("title", language), role.role)
+            for role in invitation.statement_roles
+        ),
+    ]
+
+
 def revoke(invitation_id: int, viewer: Organiser, now: datetime) -> bool:
     """Revoke a pending invitation the viewer may see (``pending_invitations``); its link
     stops working. False when there is no such invitation."""

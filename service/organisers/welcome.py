@@ -97,9 +97,13 @@ def new_invitation() -> str | BaseResponse | tuple[str, int]:
 @bp.get("/invitations", endpoint="invitations")
 @login_required
 def pending_invitations() -> str:
+    pending = invitations.pending_invitations(current_user, utc_now())
+    language = current_language()
     return render_template(
         "organisers/invitations.html",
-        pending=invitations.pending_invitations(current_user, utc_now()),
+        pending=[
+            (invitation, invitations.invited_to(invitation, language)) for invitation in pending
+        ],
     )
 
 

@@ -65,6 +65,8 @@ def test_an_admin_invites_and_the_invitee_chooses_a_password(
     assert sent.status_code == 302
     pending = text_of(client.get("/organisers/invitations"))
     assert INVITEE in pending
+    assert "Solidarity meeting (door (check-in))" in pending
+    assert "Solidarity with Bolivia (moderator)" in pending
 
     [message] = delivered_to(app, INVITEE)
     assert "Solidarity meeting" in message.get_body(("plain",)).get_content()
