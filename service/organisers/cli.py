@@ -67,12 +67,16 @@ def disable_command(email: str) -> None:
     "--statement", "statement_slugs", multiple=True, help="A statement's slug (repeatable)."
 )
 @click.option("--admin", is_flag=True, help="Sees and does everything, manages accounts.")
+@click.option(
+    "--language", type=click.Choice(["en", "es"]), default=None, help="The mail's language."
+)
 def invite_command(
     email: str,
     role: str | None,
     event_slugs: tuple[str, ...],
     statement_slugs: tuple[str, ...],
     admin: bool,
+    language: str | None,
 ) -> None:
     """Mail EMAIL an invitation to an account with ROLE on the events and statements given.
     Prints no link: only the invitee gets it."""
@@ -85,6 +89,7 @@ def invite_command(
             event_roles=event_roles,
             statement_roles=statement_roles,
             now=utc_now(),
+            language=language or "",
         )
     except invitations.InvitationError as error:
         raise click.ClickException(str(error)) from None

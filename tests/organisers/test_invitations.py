@@ -256,8 +256,54 @@ def test_the_command_line_invites_and_prints_no_link(app, runner, make_event):
     assert unknown.exit_code != 0 and "nope" in unknown.output
 
 
+def test_the_command_line_invites_to_a_statement_in_spanish(app, runner, statement):
+    args = ["organisers", "invite", INVITEE, "--role", "moderator", "--statement", statement.slug]
+    result = runner.invoke(args=[*args, "--language", "es"])
+    assert result.exit_code == 0, result.output
+    [message] = delivered_to(app, INVITEE)
+    assert "Solidaridad con Bolivia (moderación)" in message.get_body(("plain",)).get_content()
+    path = link_in(message, WELCOME)
+    assert accept(app.test_client(), path).status_code == 302
+    with app.app_context():
+        account_id = service.find_organiser(INVITEE).id
+    assert members(app, account_id) == (set(), {(statement.id, "moderator")})
+    door = runner.invoke(
+        args=["organisers", "invite", INVITEE, "--role", "door", "--statement", statement.slug]
+    )
+    assert door.exit_code != 0
+
+
 def test_the_accounts_page_has_no_first_password_form(client, admin):
     logged_in(client, admin)
     page = client.get("/organisers/accounts").get_data(as_text=True)
     assert 'type="password"' not in page
     assert NEW in page
+
+
+def test_a_manager_sees_and_revokes_only_their_own_invitations(
+    app, client, admin, organiser, make_event
+):
+    event = make_event()
+    with app.app_context(), unit_of_work():
+        db.session.add(EventMember(event_id=event.id, organiser_id=organiser.id, role="manager"))
+    with app.app_context():
+        invitation = invitations.invite(
+            "from-admin@example.org",
+            invited_by=service.get_organiser(admin.id),
+            is_admin=False,
+            event_roles={event.id: EventRole.VIEWER},
+            statement_roles={},
+            now=utc_now(),
+        )
+        admins_invitation = invitation.id
+    logged_in(client, organiser)
+    invite_through_the_form(client, event_role="door", events=str(event.id))
+    listed = text_of(client.get("/organisers/invitations"))
+    assert INVITEE in listed and "from-admin@example.org" not in listed
+    token = csrf_token(client, "/organisers/invitations")
+    refused = client.post(
+        f"/organisers/invitations/{admins_invitation}/revoke", data={"csrf_token": token}
+    )
+    assert refused.status_code == 404
+    with app.app_context():
+        assert db.session.get(Invitation, admins_invitation).revoked_at is None
