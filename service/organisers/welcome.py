@@ -22,6 +22,7 @@ from service.access.models import EventRole, Invitation, StatementRole
 from service.db import utc_now
 from service.events.models import Event
 from service.extensions import limiter
+from service.forms import Form
 from service.i18n import current_language
 from service.organisers import invitations, password_reset
 from service.organisers import service as accounts
@@ -140,15 +141,19 @@ def accept(token: str) -> str | BaseResponse | tuple[str, int]:
     ), (400 if form.errors else 200)
 
 
-def _accept_as_existing(invitation: Invitation, token: str) -> str | BaseResponse:
+def _accept_as_existing(invitation: Invitation, token: str) -> str | BaseResponse | tuple[str, int]:
     """The address has an account: its owner logs in, then takes the roles with one click."""
     if not current_user.is_authenticated:
         flash(_("Log in to accept the invitation."), "ok")
         return redirect(url_for("organisers.login", next=url_for(".accept", token=token)))
-    form = AcceptForm()  # only its CSRF token is used
-    if request.method == "POST" and form.csrf_token.validate(form):
-        if not invitations.accept_as_existing(invitation, current_user, utc_now()):
-            abort(404)
+    form = Form()  # the button: a CSRF token and nothing else
+    if form.validate_on_submit():
+        try:
+            accepted = invitations.accept_as_existing(invitation, current_user, utc_now())
+        except invitations.InvitationError:  # used or revoked since the page was loaded
+            accepted = False
+        if not accepted:
+            return render_template("organisers/link_unusable.html"), 404
         flash(_("Invitation accepted: the new roles are yours."), "ok")
         return redirect(url_for("organisers.dashboard"))
     return render_template(
