@@ -60,6 +60,7 @@ def register_blueprints(app: Flask) -> None:
     from service.mail.views import bp as mail_bp
     from service.ops.views import bp as ops_bp
     from service.organisers.views import bp as organisers_bp
+    from service.organisers.welcome import bp as welcome_bp
     from service.registration.attendees import bp as attendees_bp
     from service.registration.views import bp as registration_bp
     from service.statements.manage import bp as manage_statements_bp
@@ -79,6 +80,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(manage_statements_bp)
     app.register_blueprint(ops_bp)
     app.register_blueprint(audit_bp)
+    app.register_blueprint(welcome_bp)
 
 
 def register_commands(app: Flask) -> None:

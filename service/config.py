@@ -83,6 +83,10 @@ DEFAULTS: dict[str, Any] = {
     "LOGIN_RATE_LIMIT": "5 per minute; 30 per hour",
     # Failed logins per account (the email typed), from any number of addresses.
     "LOGIN_ACCOUNT_RATE_LIMIT": "5 per minute; 30 per hour",
+    # Asking for a password reset link and using one, per address.
+    "PASSWORD_RESET_RATE_LIMIT": "5 per minute; 30 per hour",
+    # Every account must set up a second factor (TOTP) before anything else.
+    "REQUIRE_2FA": False,
     # Public pages are rendered at most once per this many seconds (0: every time). The cache
     # is per process unless CACHE_TYPE says otherwise (Flask-Caching, e.g. RedisCache).
     "PAGE_CACHE_SECONDS": 10,

@@ -92,6 +92,16 @@ def change_password(organiser: Organiser, current: str, new: str) -> bool:
     return True
 
 
+def set_password(organiser: Organiser, new: str) -> None:
+    """Set a new password without the current one (a reset link proved the address); every
+    session of the account ends."""
+    _check_password(new)
+    new_hash = _hasher.hash(new)
+    with unit_of_work():
+        organiser.password_hash = new_hash
+        organiser.session_key = new_session_key()
+
+
 def end_sessions(organiser: Organiser) -> None:
     """Log the account out everywhere: a copy of any of its session cookies, taken before,
     opens nothing after (logging out ends the session on the server, not only in the

@@ -28,7 +28,7 @@ from service.extensions import limiter
 from service.i18n import safe_next
 from service.mail import service as mail
 from service.organisers import service
-from service.organisers.forms import AccountForm, LoginForm, PasswordForm
+from service.organisers.forms import LoginForm, PasswordForm
 from service.registration import roster
 from service.security import forbid_storing
 from service.statements import moderation
@@ -145,23 +145,10 @@ def retry_failed_mail() -> BaseResponse:
     return redirect(url_for(".dashboard"))
 
 
-@bp.route("/accounts", methods=["GET", "POST"])
+@bp.get("/accounts")
 @admin_required
-def accounts() -> str | BaseResponse | tuple[str, int]:
-    form = AccountForm()
-    if form.validate_on_submit():
-        try:
-            created = service.create_organiser(
-                form.email.data, form.password.data, name=form.name.data, admin=form.admin.data
-            )
-        except service.AccountError:  # the length is checked by the form: the address is taken
-            form.email.errors.append(_("An organiser with this address exists already."))
-        else:
-            flash(_("Account created for %(email)s.", email=created.email), "ok")
-            return redirect(url_for(".accounts"))
-    return render_template(
-        "organisers/accounts.html", organisers=service.list_organisers(), form=form
-    ), (400 if form.errors else 200)
+def accounts() -> str:
+    return render_template("organisers/accounts.html", organisers=service.list_organisers())
 
 
 @bp.post("/accounts/<int:organiser_id>/active")

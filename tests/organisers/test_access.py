@@ -25,7 +25,15 @@ from tests.organisers.conftest import logged_in, snapshot
 from tests.registration.fixtures import csrf_token
 
 ADMIN_ONLY = {"organisers.accounts", "organisers.set_account_active", "audit.list_entries"}
-NOT_WALKED = {"organisers.login"}  # open to everyone: tested in test_login.py
+# Managers of an event or statement, and admins: an account on no team has nobody to invite.
+TEAM_MANAGERS_ONLY = {"welcome.new_invitation"}
+# Open to everyone: tested in test_login.py, test_invitations.py and test_password_reset.py.
+NOT_WALKED = {
+    "organisers.login",
+    "welcome.accept",
+    "welcome.forgot_password",
+    "welcome.reset_password",
+}
 
 
 def _organiser_routes() -> list[tuple[str, str, str]]:
@@ -71,6 +79,7 @@ def test_the_walk_covers_the_whole_area():
         "attendees",
         "manage_statements",
         "audit",
+        "welcome",
     }
     assert endpoints >= ADMIN_ONLY
     assert GET_ROUTES and POST_ROUTES
@@ -121,6 +130,7 @@ def site(app: Flask, make_event, make_registration):
         "signature_id": signature_id,
         "action": "hide",
         "organiser_id": organiser_id,
+        "invitation_id": 1,
     }
 
 
@@ -190,7 +200,7 @@ def test_an_organiser_sees_every_page_but_the_admins(
 ):
     logged_in(client, organiser)
     response = client.get(path_of(app, endpoint, site))
-    assert response.status_code == (403 if endpoint in ADMIN_ONLY else 200)
+    assert response.status_code == (403 if endpoint in ADMIN_ONLY | TEAM_MANAGERS_ONLY else 200)
 
 
 @pytest.mark.parametrize(("method", "endpoint", "rule"), GET_ROUTES, ids=lambda value: value)
