@@ -81,6 +81,9 @@ DEFAULTS: dict[str, Any] = {
     "LOGIN_RATE_LIMIT": "5 per minute; 30 per hour",
     # Failed logins per account (the email typed), from any number of addresses.
     "LOGIN_ACCOUNT_RATE_LIMIT": "5 per minute; 30 per hour",
+    # Every organiser account must have a second factor (TOTP): without one, it can only set
+    # it up. CONVOCA_REQUIRE_2FA=true in the environment.
+    "REQUIRE_2FA": False,
     # Public pages are rendered at most once per this many seconds (0: every time). The cache
     # is per process unless CACHE_TYPE says otherwise (Flask-Caching, e.g. RedisCache).
     "PAGE_CACHE_SECONDS": 10,
