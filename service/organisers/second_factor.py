@@ -169,10 +169,11 @@ def setup() -> str | BaseResponse | tuple[str, int]:
     ), (400 if form.errors else 200)
 
 
-@bp.route("/recovery-codes", methods=["GET", "POST"])
+@bp.post("/recovery-codes")
 @login_required
-@limiter.limit(_login_limit, methods=["POST"])
+@limiter.limit(_login_limit)
 def recovery_codes() -> str | BaseResponse | tuple[str, int]:
+    """New recovery codes, shown once; the settings page (``setup``) counts the unused ones."""
     if not totp.is_enabled(current_user):
         return redirect(url_for(".setup"))
     form = PasswordCheckForm()

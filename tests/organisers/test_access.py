@@ -26,6 +26,9 @@ from tests.registration.fixtures import csrf_token
 
 ADMIN_ONLY = {"organisers.accounts", "organisers.set_account_active"}
 NOT_WALKED = {"organisers.login"}  # open to everyone: tested in test_login.py
+# The code after the password: open to whoever just gave the right password, before logging
+# in (test_second_factor.py).
+NOT_WALKED.add("second_factor.code")
 
 
 def _organiser_routes() -> list[tuple[str, str, str]]:
@@ -70,6 +73,7 @@ def test_the_walk_covers_the_whole_area():
         "manage_events",
         "attendees",
         "manage_statements",
+        "second_factor",
     }
     assert endpoints >= ADMIN_ONLY
     assert GET_ROUTES and POST_ROUTES
