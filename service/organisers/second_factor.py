@@ -164,7 +164,7 @@ def setup() -> str | BaseResponse | tuple[str, int]:
         "organisers/second_factor/setup.html",
         form=form,
         secret=secret,
-        qr=totp.qr_svg(uri),
+        qr=totp.qr_svg(uri, _("QR code for your authenticator app")),
         required=current_app.config["REQUIRE_2FA"],
     ), (400 if form.errors else 200)
 

@@ -56,11 +56,11 @@ def provisioning_uri(secret: str, account_name: str, issuer: str) -> str:
     return pyotp.TOTP(secret).provisioning_uri(name=account_name, issuer_name=issuer)
 
 
-def qr_svg(uri: str) -> Markup:
-    """The QR code of ``uri`` as an inline ``<svg>`` element: attributes only, no style, so
-    the page's strict Content-Security-Policy lets it draw."""
+def qr_svg(uri: str, title: str) -> Markup:
+    """The QR code of ``uri`` as an inline ``<svg>`` element named ``title``: attributes only,
+    no style, so the page's strict Content-Security-Policy lets it draw."""
     svg = segno.make(uri, error="m").svg_inline(
-        scale=5, border=4, dark="#000", light="#fff", title="QR"
+        scale=5, border=4, dark="#000", light="#fff", title=title
     )
     return Markup(svg)  # noqa: S704 - segno's own markup, from a URI it encodes
 
