@@ -59,6 +59,7 @@ def register_blueprints(app: Flask) -> None:
     from service.events.views import bp as events_bp
     from service.mail.views import bp as mail_bp
     from service.ops.views import bp as ops_bp
+    from service.organisers.second_factor import bp as second_factor_bp
     from service.organisers.views import bp as organisers_bp
     from service.organisers.welcome import bp as welcome_bp
     from service.registration.attendees import bp as attendees_bp
@@ -75,6 +76,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(statements_bp)
     app.register_blueprint(statements_api_bp)
     app.register_blueprint(organisers_bp)
+    app.register_blueprint(second_factor_bp)
     app.register_blueprint(manage_events_bp)
     app.register_blueprint(attendees_bp)
     app.register_blueprint(manage_statements_bp)

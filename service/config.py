@@ -85,7 +85,8 @@ DEFAULTS: dict[str, Any] = {
     "LOGIN_ACCOUNT_RATE_LIMIT": "5 per minute; 30 per hour",
     # Asking for a password reset link and using one, per address.
     "PASSWORD_RESET_RATE_LIMIT": "5 per minute; 30 per hour",
-    # Every account must set up a second factor (TOTP) before anything else.
+    # Every organiser account must have a second factor (TOTP): without one, it can only set
+    # it up. CONVOCA_REQUIRE_2FA=true in the environment.
     "REQUIRE_2FA": False,
     # Public pages are rendered at most once per this many seconds (0: every time). The cache
     # is per process unless CACHE_TYPE says otherwise (Flask-Caching, e.g. RedisCache).

@@ -27,7 +27,7 @@ from service.db import utc_now
 from service.extensions import limiter
 from service.i18n import safe_next
 from service.mail import service as mail
-from service.organisers import service
+from service.organisers import second_factor, service, totp
 from service.organisers.forms import LoginForm, PasswordForm
 from service.registration import roster
 from service.security import forbid_storing
@@ -82,6 +82,8 @@ def login() -> str | BaseResponse | tuple[str, int]:
         organiser = service.authenticate(form.email.data, form.password.data, utc_now())
         if organiser is not None:
             target = safe_next(request.args.get("next"), default=url_for(".dashboard"))
+            if totp.is_enabled(organiser):  # the password is right: the code comes next
+                return second_factor.begin_pending_login(organiser, target)
             session.clear()  # a fresh session at login: nothing from before carries over
             login_user(organiser)
             return redirect(target)
