@@ -23,6 +23,7 @@ from werkzeug.wrappers import Response as BaseResponse
 from wtforms import PasswordField, StringField
 from wtforms.validators import InputRequired, Length
 
+from service.audit import service as audit
 from service.db import utc_now
 from service.extensions import limiter
 from service.forms import Form, Required
@@ -131,6 +132,7 @@ def code() -> str | BaseResponse | tuple[str, int]:
             target = safe_next(session[PENDING_KEY].get("next"), url_for("organisers.dashboard"))
             session.clear()  # a fresh session at login: nothing from before carries over
             login_user(organiser)
+            audit.record("login", organiser, detail="with the second factor", now=now)
             return redirect(target)
         totp.record_failed_code(organiser, now)
         flash(_("That code does not match."), "error")

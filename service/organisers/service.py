@@ -70,7 +70,10 @@ def authenticate(email: str, password: str, now: datetime) -> Organiser | None:
         if new_hash is not None:
             organiser.password_hash = new_hash
         organiser.last_login_at = now
-        audit.record("login", organiser, now=now)
+        if organiser.totp_confirmed_at is None:
+            audit.record("login", organiser, now=now)
+        else:  # logged in only once the code is right too (second_factor.code)
+            audit.record("login.password", organiser, detail="second factor next", now=now)
     return organiser
 
 

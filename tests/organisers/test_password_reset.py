@@ -51,7 +51,8 @@ def test_a_reset_sets_the_password_and_ends_every_other_session(app, client, org
     assert login(app.test_client(), organiser.email, NEW_PASSWORD).status_code == 302
     with app.app_context():
         entries = list(db.session.scalars(sa.select(AuditEntry).order_by(AuditEntry.id)))
-    assert [entry.action for entry in entries] == ["password.reset_requested", "password.reset"]
+    password_entries = [entry.action for entry in entries if entry.action.startswith("password")]
+    assert password_entries == ["password.reset_requested", "password.reset"]
     assert all(organiser.email not in entry.detail for entry in entries)
 
 

@@ -96,11 +96,14 @@ def test_login_asks_for_the_code_after_the_password(app, client, organiser, enro
     )
     assert password_step.location == CODE_STEP
     assert client.get("/organisers/").status_code == 302  # not logged in yet
+    before_the_code = actions(app)
+    assert before_the_code[-1] == "login.password"  # the record says no login yet
     response = send_code(client, next_code(secret))
     assert response.status_code == 302
     assert response.location == "/organisers/password"
     assert client.get("/organisers/").status_code == 200
     assert "second_factor.enabled" in actions(app)
+    assert actions(app)[len(before_the_code)] == "login"
 
 
 def test_a_wrong_code_gets_the_generic_error(app, client, organiser, enrolled):
