@@ -70,6 +70,7 @@ def test_the_walk_covers_the_whole_area():
         "manage_events",
         "attendees",
         "manage_statements",
+        "team",
     }
     assert endpoints >= ADMIN_ONLY
     assert GET_ROUTES and POST_ROUTES
