@@ -19,6 +19,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response as BaseResponse
 from wtforms.fields.choices import SelectChoice
 
+from service.access import service as access
 from service.access.guard import management_blueprint, requires
 from service.access.service import Permission
 from service.db import utc_now
@@ -49,7 +50,9 @@ def list_attendees(slug: str) -> str:
     except ValueError:
         status = roster.AttendeeFilter.ALL
     page = min(max(request.args.get("page", 1, type=int), 1), MAX_PAGE)
-    rows, total = roster.find_attendees(event.id, search, status, page)
+    # Whoever may not see emails (the door) may not search by them either.
+    by_email = access.may(current_user, Permission.ATTENDEES_DETAILS, event.id)
+    rows, total = roster.find_attendees(event.id, search, status, page, by_email)
     return render_template(
         "registration/manage/attendees.html",
         event=event,

@@ -49,6 +49,8 @@ def test_the_door_sees_names_and_checks_in_but_no_email(app, client, event, make
     assert "ana@example.org" not in page
     assert "export.csv" not in page and "/messages" not in page and "Cancel for them" not in page
     assert "Search by name or organisation" in page
+    assert "Nobody matches" in client.get(f"{ATTENDEES}?q=ana@example").get_data(as_text=True)
+    assert "Ana Flores" in client.get(f"{ATTENDEES}?q=flores").get_data(as_text=True)
 
     with app.app_context():
         registration_id = db.session.scalar(sa.select(Registration.id))
