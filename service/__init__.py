@@ -53,6 +53,7 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from service import i18n
+    from service.access.team import bp as team_bp
     from service.audit.views import bp as audit_bp
     from service.events.api import bp as events_api_bp
     from service.events.manage import bp as manage_events_bp
@@ -80,6 +81,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(manage_events_bp)
     app.register_blueprint(attendees_bp)
     app.register_blueprint(manage_statements_bp)
+    app.register_blueprint(team_bp)
     app.register_blueprint(ops_bp)
     app.register_blueprint(audit_bp)
     app.register_blueprint(welcome_bp)

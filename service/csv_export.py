@@ -223,12 +223,17 @@ def stream_recorded_csv(
             )
 
 
-def recent_exports(limit: int = 10) -> list[ExportRecord]:
-    return list(
-        db.session.scalars(
-            select(ExportRecord).order_by(ExportRecord.created_at.desc()).limit(limit)
+def recent_exports(
+    limit: int = 10, event_ids: set[int] | None = None, statement_ids: set[int] | None = None
+) -> list[ExportRecord]:
+    """The latest exports; of those events and statements only, when the ids are given."""
+    query = select(ExportRecord)
+    if event_ids is not None or statement_ids is not None:
+        query = query.where(
+            ExportRecord.event_id.in_(event_ids or set())
+            | ExportRecord.statement_id.in_(statement_ids or set())
         )
-    )
+    return list(db.session.scalars(query.order_by(ExportRecord.created_at.desc()).limit(limit)))
 
 
 def write_with_progress(

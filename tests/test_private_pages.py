@@ -7,7 +7,7 @@ import pytest
 
 from service.organisers import service as organisers
 from tests.mail.fixtures import smtp_config
-from tests.organisers.conftest import PASSWORD, Account, logged_in
+from tests.organisers.conftest import PASSWORD, Account, logged_in, manager_of
 from tests.registration.fixtures import csrf_token, submit_registration
 from tests.registration.test_register import deliver, links
 from tests.statements.fixtures import deliver as deliver_signatures
@@ -69,11 +69,11 @@ def test_a_signers_pages_are_never_stored_and_the_cookie_holds_no_address(
 
 
 def test_every_organisers_page_is_never_stored(app, client, make_event):
-    make_event()
+    event = make_event()
     assert_not_stored(client.get("/organisers/login"))
     with app.app_context():
-        organisers.create_organiser("rosa@example.org", PASSWORD)
-    logged_in(client, Account(0, "rosa@example.org", PASSWORD))
+        rosa_id = organisers.create_organiser("rosa@example.org", PASSWORD).id
+    logged_in(client, manager_of(app, Account(rosa_id, "rosa@example.org", PASSWORD), event.id))
     for path in ("/organisers/", "/organisers/events/solidarity-meeting/attendees"):
         assert_not_stored(client.get(path))
     path = "/organisers/events/solidarity-meeting/attendees"

@@ -11,6 +11,10 @@ from flask_babel import ngettext
 from flask_login import current_user
 from werkzeug.wrappers import Response as BaseResponse
 
+from service.access import service as access
+from service.access.guard import management_blueprint, requires
+from service.access.models import EventRole
+from service.access.service import Permission
 from service.audit import service as audit
 from service.db import utc_now
 from service.events import service
@@ -18,15 +22,21 @@ from service.events.forms import EventForm, QuestionForm, format_offsets
 from service.events.models import Event, EventStatus, Question, QuestionKind
 from service.events.schema import EventDataError
 from service.events.views import render_event_page, status_label
-from service.manage import management_blueprint
 from service.registration import retention
 from service.registration import service as registration
 from service.reminders import service as reminders
 
-bp = management_blueprint("manage_events", __name__)
+
+def _event_id_of(slug: str) -> int | None:
+    event = service.get_event(slug)
+    return event.id if event is not None else None
+
+
+bp = management_blueprint("manage_events", __name__, find_event_id=_event_id_of)
 
 
 @bp.route("/events/new", methods=["GET", "POST"])
+@requires(Permission.EVENT_CREATE)
 def new_event() -> str | BaseResponse | tuple[str, int]:
     form = EventForm()
     if request.method == "GET":
@@ -35,6 +45,7 @@ def new_event() -> str | BaseResponse | tuple[str, int]:
 
 
 @bp.route("/events/<slug>/edit", methods=["GET", "POST"])
+@requires(Permission.EVENT_EDIT)
 def edit_event(slug: str) -> str | BaseResponse | tuple[str, int]:
     event = event_or_404(slug)
     form = EventForm()
@@ -50,6 +61,8 @@ def _save_event_form(form: EventForm, event: Event | None) -> str | BaseResponse
             saved = registration.update_event(
                 event.slug if event else None, document, form.notify.data, utc_now()
             )
+            if event is None:  # whoever creates an event manages it
+                access.grant_event_role(current_user.id, saved.event.id, EventRole.MANAGER)
         except registration.TryAgain:
             form.form_errors.append(_("Too busy just now: please try again."))
             return _event_form_page(form, event), 503
@@ -90,6 +103,7 @@ def _event_form_page(form: EventForm, event: Event | None) -> str:
 
 
 @bp.post("/events/<slug>/status")
+@requires(Permission.EVENT_STATUS)
 def change_status(slug: str) -> BaseResponse:
     event = event_or_404(slug)
     try:
@@ -112,12 +126,14 @@ def change_status(slug: str) -> BaseResponse:
 
 
 @bp.get("/events/<slug>/preview")
+@requires(Permission.EVENT_PREVIEW)
 def preview_event(slug: str) -> str:
     """The public page as it will look, drafts included (for organisers' eyes only)."""
     return render_event_page(event_or_404(slug), preview=True)
 
 
 @bp.get("/events/<slug>/reminders")
+@requires(Permission.EVENT_MAIL)
 def scheduled_mail(slug: str) -> str:
     """Who gets which reminder, when, and what happened to it (``flask reminders upcoming``)."""
     event = event_or_404(slug)
@@ -130,6 +146,7 @@ def scheduled_mail(slug: str) -> str:
 
 
 @bp.route("/events/<slug>/questions", methods=["GET", "POST"])
+@requires(Permission.EVENT_EDIT)
 def questions(slug: str) -> str | BaseResponse | tuple[str, int]:
     """The event's own questions in the registration form."""
     event = event_or_404(slug)
@@ -155,6 +172,7 @@ def questions(slug: str) -> str | BaseResponse | tuple[str, int]:
 
 
 @bp.post("/events/<slug>/questions/<int:question_id>/remove")
+@requires(Permission.EVENT_EDIT)
 def remove_question(slug: str, question_id: int) -> BaseResponse:
     service.remove_question(event_or_404(slug), question_id)
     audit.record(

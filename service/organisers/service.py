@@ -167,12 +167,12 @@ def list_organisers() -> list[Organiser]:
     return list(db.session.scalars(select(Organiser).order_by(Organiser.email)))
 
 
-def events_for_organisers(now: datetime) -> list[Event]:
-    """Every event, upcoming first (soonest first), then past ones, latest first."""
-    upcoming = db.session.scalars(
-        select(Event).where(Event.ends_at >= now).order_by(Event.starts_at)
-    )
+def events_for_organisers(now: datetime, visible: set[int] | None = None) -> list[Event]:
+    """Every event (or those of ``visible``, ``access.visible_event_ids``), upcoming first
+    (soonest first), then past ones, latest first."""
+    shown = select(Event) if visible is None else select(Event).where(Event.id.in_(visible))
+    upcoming = db.session.scalars(shown.where(Event.ends_at >= now).order_by(Event.starts_at))
     past = db.session.scalars(
-        select(Event).where(Event.ends_at < now).order_by(Event.starts_at.desc()).limit(20)
+        shown.where(Event.ends_at < now).order_by(Event.starts_at.desc()).limit(20)
     )
     return [*upcoming, *past]

@@ -21,6 +21,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response as BaseResponse
 
+from service.access import service as access
 from service.audit import service as audit
 from service.csv_export import recent_exports
 from service.db import utc_now
@@ -119,8 +120,13 @@ def change_password() -> str | BaseResponse:
 @login_required
 def dashboard() -> str:
     now = utc_now()
-    listed = service.events_for_organisers(now)
-    listed_statements = statements.list_statements()
+    listed = service.events_for_organisers(now, access.visible_event_ids(current_user))
+    visible_statements = access.visible_statement_ids(current_user)
+    listed_statements = [
+        statement
+        for statement in statements.list_statements()
+        if visible_statements is None or statement.id in visible_statements
+    ]
     return render_template(
         "organisers/dashboard.html",
         statements=listed_statements,
@@ -133,7 +139,9 @@ def dashboard() -> str:
         charts={
             event.id: roster.registrations_chart(event) for event in listed if event.ends_at >= now
         },
-        exports=recent_exports(),
+        exports=recent_exports(
+            event_ids=access.visible_event_ids(current_user), statement_ids=visible_statements
+        ),
         mail_status=mail.mail_status(),
         now=now,
     )

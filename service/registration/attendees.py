@@ -19,21 +19,30 @@ from flask_login import current_user
 from werkzeug.wrappers import Response as BaseResponse
 from wtforms.fields.choices import SelectChoice
 
+from service.access import service as access
+from service.access.guard import management_blueprint, requires
+from service.access.service import Permission
 from service.audit import service as audit
 from service.db import utc_now
 from service.events import service as events
 from service.events.models import Event
 from service.forms import ExportForm
-from service.manage import management_blueprint
 from service.pagination import MAX_PAGE
 from service.registration import export, messages, notifications, retention, roster, service
 from service.registration.forms import MessageForm
 from service.text import render_markdown
 
-bp = management_blueprint("attendees", __name__)
+
+def _event_id_of(slug: str) -> int | None:
+    event = events.get_event(slug)
+    return event.id if event is not None else None
+
+
+bp = management_blueprint("attendees", __name__, find_event_id=_event_id_of)
 
 
 @bp.get("/events/<slug>/attendees")
+@requires(Permission.ATTENDEES_LIST)
 def list_attendees(slug: str) -> str:
     event = _event_or_404(slug)
     search = request.args.get("q", "").strip()[:200]
@@ -42,7 +51,9 @@ def list_attendees(slug: str) -> str:
     except ValueError:
         status = roster.AttendeeFilter.ALL
     page = min(max(request.args.get("page", 1, type=int), 1), MAX_PAGE)
-    rows, total = roster.find_attendees(event.id, search, status, page)
+    # Whoever may not see emails (the door) may not search by them either.
+    by_email = access.may(current_user, Permission.ATTENDEES_DETAILS, event.id)
+    rows, total = roster.find_attendees(event.id, search, status, page, by_email)
     audit.record("attendees.list", current_user, event=event, detail=f"{len(rows)} row(s) shown")
     return render_template(
         "registration/manage/attendees.html",
@@ -60,6 +71,7 @@ def list_attendees(slug: str) -> str:
 
 
 @bp.post("/events/<slug>/attendees/<int:registration_id>/check-in")
+@requires(Permission.CHECK_IN)
 def check_in(slug: str, registration_id: int) -> BaseResponse:
     event = _event_or_404(slug)
     checked_in = request.form.get("checked_in") != "0"
@@ -86,6 +98,7 @@ def check_in(slug: str, registration_id: int) -> BaseResponse:
 
 
 @bp.post("/events/<slug>/attendees/<int:registration_id>/resend")
+@requires(Permission.ATTENDEES_ACT)
 def resend_confirmation(slug: str, registration_id: int) -> BaseResponse:
     _attendee_or_404(slug, registration_id)
     notifications.resend_confirmation(registration_id, utc_now())
@@ -100,6 +113,7 @@ def resend_confirmation(slug: str, registration_id: int) -> BaseResponse:
 
 
 @bp.post("/events/<slug>/attendees/<int:registration_id>/cancel")
+@requires(Permission.ATTENDEES_ACT)
 def cancel_registration(slug: str, registration_id: int) -> BaseResponse:
     _attendee_or_404(slug, registration_id)
     try:
@@ -124,6 +138,7 @@ def _attendee_or_404(slug: str, registration_id: int) -> None:
 
 
 @bp.post("/events/<slug>/export.csv")
+@requires(Permission.EVENT_EXPORT)
 def export_attendees(slug: str) -> BaseResponse:
     event = _event_or_404(slug)
     form = ExportForm()
@@ -153,6 +168,7 @@ def export_attendees(slug: str) -> BaseResponse:
 
 
 @bp.route("/events/<slug>/messages", methods=["GET", "POST"])
+@requires(Permission.EVENT_MESSAGE)
 def compose_message(slug: str) -> str | BaseResponse | tuple[str, int]:
     """Write, preview, test, then send a message to registrants or the waiting list."""
     event = _event_or_404(slug)

@@ -53,10 +53,14 @@ class AttendeeFilter(enum.StrEnum):
 
 
 def find_attendees(
-    event_id: int, search: str = "", status: AttendeeFilter = AttendeeFilter.ALL, page: int = 1
+    event_id: int,
+    search: str = "",
+    status: AttendeeFilter = AttendeeFilter.ALL,
+    page: int = 1,
+    by_email: bool = True,
 ) -> tuple[list[Registration], int]:
-    """One page of the event's attendees (name, email or organisation contains ``search``),
-    in registration order, and how many match in all."""
+    """One page of the event's attendees (name, email unless not ``by_email``, or organisation
+    contains ``search``), in registration order, and how many match in all."""
     query = select(Registration).where(Registration.event_id == event_id)
     if status is not AttendeeFilter.ALL:
         wanted = {
@@ -67,13 +71,13 @@ def find_attendees(
         query = query.where(Registration.status == wanted)
     if search:
         needle = search.lower()  # % and _ are searched for as themselves
-        query = query.where(
-            or_(
-                func.lower(Registration.name).contains(needle, autoescape=True),
-                Registration.email.contains(needle, autoescape=True),
-                func.lower(Registration.organisation).contains(needle, autoescape=True),
-            )
-        )
+        matches = [
+            func.lower(Registration.name).contains(needle, autoescape=True),
+            func.lower(Registration.organisation).contains(needle, autoescape=True),
+        ]
+        if by_email:
+            matches.append(Registration.email.contains(needle, autoescape=True))
+        query = query.where(or_(*matches))
     total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
     rows = db.session.scalars(
         query.order_by(Registration.id)

@@ -19,10 +19,13 @@ from flask_login import current_user
 from werkzeug.wrappers import Response as BaseResponse
 from wtforms.fields.choices import SelectChoice
 
+from service.access import service as access
+from service.access.guard import management_blueprint, requires
+from service.access.models import StatementRole
+from service.access.service import Permission
 from service.audit import service as audit
 from service.db import utc_now
 from service.forms import ExportForm
-from service.manage import management_blueprint
 from service.pagination import MAX_PAGE
 from service.statements import export as signature_export
 from service.statements import moderation, service
@@ -32,12 +35,24 @@ from service.statements.models import SignatureStatus, Statement, StatementStatu
 from service.statements.moderation import ModerationAction, SignatureFilter
 from service.statements.views import render_statement_page
 
-bp = management_blueprint("manage_statements", __name__)
+
+def _statement_id_of(slug: str) -> int | None:
+    statement = service.get_statement(slug)
+    return statement.id if statement is not None else None
+
+
+bp = management_blueprint("manage_statements", __name__, find_statement_id=_statement_id_of)
 
 
 @bp.get("/statements")
+@requires(Permission.STATEMENT_LIST)
 def list_statements() -> str:
-    listed = service.list_statements()
+    visible = access.visible_statement_ids(current_user)
+    listed = [
+        statement
+        for statement in service.list_statements()
+        if visible is None or statement.id in visible
+    ]
     return render_template(
         "statements/manage/statements.html",
         statements=listed,
@@ -46,11 +61,13 @@ def list_statements() -> str:
 
 
 @bp.route("/statements/new", methods=["GET", "POST"])
+@requires(Permission.STATEMENT_CREATE)
 def new_statement() -> str | BaseResponse | tuple[str, int]:
     return _save_statement_form(StatementForm(), None)
 
 
 @bp.route("/statements/<slug>/edit", methods=["GET", "POST"])
+@requires(Permission.STATEMENT_EDIT)
 def edit_statement(slug: str) -> str | BaseResponse | tuple[str, int]:
     statement = _statement_or_404(slug)
     form = StatementForm(obj=statement)
@@ -65,6 +82,8 @@ def _save_statement_form(
     if form.validate_on_submit():
         try:
             saved = service.save_statement(statement, form.statement_fields(), utc_now())
+            if statement is None:  # whoever creates a statement manages it
+                access.grant_statement_role(current_user.id, saved.id, StatementRole.MANAGER)
         except ValueError:
             form.slug.errors.append(_("Another statement has this address already."))
         else:
@@ -82,12 +101,14 @@ def _save_statement_form(
 
 
 @bp.get("/statements/<slug>/preview")
+@requires(Permission.STATEMENT_PREVIEW)
 def preview_statement(slug: str) -> str:
     """The public page as it will look, drafts included (for organisers' eyes only)."""
     return render_statement_page(_statement_or_404(slug), SignatureForm(), preview=True)
 
 
 @bp.get("/statements/<slug>/signatures")
+@requires(Permission.STATEMENT_MODERATE)
 def signatures(slug: str) -> str:
     """Every signature, with the moderation buttons; awaiting approval shown first when any."""
     statement = _statement_or_404(slug)
@@ -124,6 +145,7 @@ def signatures(slug: str) -> str:
 
 
 @bp.post("/statements/<slug>/export.csv")
+@requires(Permission.STATEMENT_EXPORT)
 def export_signatures(slug: str) -> BaseResponse:
     statement = _statement_or_404(slug)
     form = ExportForm()
@@ -158,6 +180,7 @@ def export_signatures(slug: str) -> BaseResponse:
 
 
 @bp.post("/statements/<slug>/signatures/<int:signature_id>/<action>")
+@requires(Permission.STATEMENT_MODERATE)
 def moderate_signature(slug: str, signature_id: int, action: str) -> BaseResponse:
     statement = _statement_or_404(slug)
     try:

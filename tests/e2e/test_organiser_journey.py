@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from service.access import service as access
+from service.access.models import EventRole
 from service.organisers.service import create_organiser, find_organiser
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
@@ -87,7 +89,7 @@ def test_an_organiser_in_spanish_raises_the_capacity_and_cannot_lower_it_below_t
     stamp = f"{datetime.now(UTC).timestamp():.0f}"
     email, slug = f"capacidad-{stamp}@example.org", f"capacidad-{stamp}"
     with live_app.app_context():
-        create_organiser(email, PASSWORD)
+        organiser_id = create_organiser(email, PASSWORD).id
         document = {
             "slug": slug,
             "title": "¿Qué futuro para Bolivia?",
@@ -100,7 +102,8 @@ def test_an_organiser_in_spanish_raises_the_capacity_and_cannot_lower_it_below_t
             "capacity": 1,
             "waiting_list": True,
         }
-        registration.import_events(document, datetime.now(UTC))
+        [(event, _created)] = registration.import_events(document, datetime.now(UTC))
+        access.grant_event_role(organiser_id, event.id, EventRole.MANAGER)
         for name in ("Ana", "Bea"):
             attendee = registration.Attendee(name, f"{name.lower()}-{stamp}@example.org")
             registration.register(slug, attendee, "es", datetime.now(UTC))

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,8 +13,12 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
+from service.access import service as access
+from service.access.models import EventMember, EventRole, StatementMember, StatementRole
+from service.events.models import Event
 from service.extensions import db
 from service.organisers import service
+from service.statements.models import Statement
 from tests.registration.fixtures import csrf_token
 
 LOGIN_PATH = "/organisers/login"
@@ -47,8 +52,57 @@ def make_organiser(app: Flask) -> Callable[..., Account]:
 
 
 @pytest.fixture
-def organiser(make_organiser: Callable[..., Account]) -> Account:
-    return make_organiser("rosa@example.org", name="Rosa")
+def organiser(app: Flask, make_organiser: Callable[..., Account]) -> Iterator[Account]:
+    """A non-admin account that manages every event and statement of the test, made before
+    or after it (tests/access gives accounts the other roles)."""
+    account = make_organiser("rosa@example.org", name="Rosa")
+    with manager_of_everything(app, account.id):
+        yield account
+
+
+@contextmanager
+def manager_of_everything(app: Flask, organiser_id: int) -> Iterator[None]:
+    def manage_events(connection: sa.Connection, event_ids: list[int]) -> None:
+        for event_id in event_ids:
+            connection.execute(
+                sa.insert(EventMember).values(
+                    event_id=event_id, organiser_id=organiser_id, role=EventRole.MANAGER
+                )
+            )
+
+    def manage_statements(connection: sa.Connection, statement_ids: list[int]) -> None:
+        for statement_id in statement_ids:
+            connection.execute(
+                sa.insert(StatementMember).values(
+                    statement_id=statement_id,
+                    organiser_id=organiser_id,
+                    role=StatementRole.MANAGER,
+                )
+            )
+
+    def event_made(_mapper: Any, connection: sa.Connection, event: Event) -> None:
+        manage_events(connection, [event.id])
+
+    def statement_made(_mapper: Any, connection: sa.Connection, statement: Statement) -> None:
+        manage_statements(connection, [statement.id])
+
+    with app.app_context(), db.engine.begin() as connection:
+        manage_events(connection, list(connection.scalars(sa.select(Event.id))))
+        manage_statements(connection, list(connection.scalars(sa.select(Statement.id))))
+    sa.event.listen(Event, "after_insert", event_made)
+    sa.event.listen(Statement, "after_insert", statement_made)
+    try:
+        yield
+    finally:
+        sa.event.remove(Event, "after_insert", event_made)
+        sa.event.remove(Statement, "after_insert", statement_made)
+
+
+def manager_of(app: Flask, account: Account, event_id: int) -> Account:
+    """The account, made the event's manager."""
+    with app.app_context():
+        access.grant_event_role(account.id, event_id, EventRole.MANAGER)
+    return account
 
 
 @pytest.fixture

@@ -84,6 +84,7 @@ def test_the_walk_covers_the_whole_area():
         "audit",
         "welcome",
         "second_factor",
+        "team",
     }
     assert endpoints >= ADMIN_ONLY
     assert GET_ROUTES and POST_ROUTES

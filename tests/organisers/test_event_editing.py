@@ -14,12 +14,15 @@ from service.mail.models import MessageKind, OutboxMessage
 from service.registration.models import Registration, RegistrationStatus
 from tests.events.test_pages import text_of
 from tests.organisers.conftest import logged_in as log_in
+from tests.organisers.conftest import manager_of_everything
 from tests.registration.fixtures import csrf_token
 
 
 @pytest.fixture
-def logged_in(client, make_organiser):
-    return log_in(client, make_organiser("organiser@example.org"))
+def logged_in(app, client, make_organiser):
+    account = make_organiser("organiser@example.org")
+    with manager_of_everything(app, account.id):
+        yield log_in(client, account)
 
 
 def form(client, path: str, **fields) -> dict:

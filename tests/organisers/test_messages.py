@@ -14,7 +14,7 @@ from service.mail.models import MessageKind, OutboxMessage
 from service.registration.models import RegistrationStatus
 from tests.events.test_pages import text_of
 from tests.mail.fixtures import smtp_config
-from tests.organisers.conftest import logged_in
+from tests.organisers.conftest import logged_in, manager_of
 from tests.registration.fixtures import csrf_token
 
 PATH = "/organisers/events/solidarity-meeting/messages"
@@ -37,7 +37,7 @@ def organiser(app, client, make_event, make_registration, make_organiser):
     make_registration(
         event.id, "gone@example.org", created_at=now, status=RegistrationStatus.CANCELLED
     )
-    return logged_in(client, make_organiser("organiser@example.org"))
+    return logged_in(client, manager_of(app, make_organiser("organiser@example.org"), event.id))
 
 
 def compose(client, action: str, **fields):

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from service.extensions import db
 from service.registration.models import Answer
 from tests.events.test_pages import text_of
-from tests.organisers.conftest import logged_in
+from tests.organisers.conftest import logged_in, manager_of
 from tests.registration.fixtures import csrf_token, submit_registration
 
 QUESTIONS = "/organisers/events/solidarity-meeting/questions"
@@ -19,8 +19,8 @@ QUESTIONS = "/organisers/events/solidarity-meeting/questions"
 
 @pytest.fixture
 def organiser(app, make_event, make_organiser):
-    make_event()
-    return logged_in(app.test_client(), make_organiser("organiser@example.org"))
+    account = manager_of(app, make_organiser("organiser@example.org"), make_event().id)
+    return logged_in(app.test_client(), account)
 
 
 def add(client, **fields):
