@@ -10,6 +10,7 @@ from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from sqlalchemy import select
 
+from service.access import service as access
 from service.access.models import (
     EventMember,
     EventRole,
@@ -19,6 +20,7 @@ from service.access.models import (
     StatementMember,
     StatementRole,
 )
+from service.access.service import Permission
 from service.audit import service as audit
 from service.db import unit_of_work
 from service.events.models import Event
@@ -51,41 +53,23 @@ def may_invite(
     event_ids: set[int] | frozenset[int] = frozenset(),
     statement_ids: set[int] | frozenset[int] = frozenset(),
 ) -> bool:
-    """Whether ``inviter`` may give these roles: an admin anything; a manager roles on the
-    events and statements they manage, never admin."""
-    if inviter.is_admin:
-        return True
-    if is_admin:
+    """Whether ``inviter`` may give these roles: whoever may manage each event's and each
+    statement's team (``access``'s rule); admin only an admin."""
+    if is_admin and not inviter.is_admin:
         return False
-    managed_events, managed_statements = managed_by(inviter)
-    return event_ids <= managed_events and statement_ids <= managed_statements
-
-
-def managed_by(organiser: Organiser) -> tuple[set[int], set[int]]:
-    """The ids of the events and of the statements ``organiser`` is a manager of."""
-    events = db.session.scalars(
-        select(EventMember.event_id).where(
-            EventMember.organiser_id == organiser.id, EventMember.role == EventRole.MANAGER
-        )
+    return all(access.may(inviter, Permission.EVENT_TEAM, event_id=i) for i in event_ids) and all(
+        access.may(inviter, Permission.STATEMENT_TEAM, statement_id=i) for i in statement_ids
     )
-    statements = db.session.scalars(
-        select(StatementMember.statement_id).where(
-            StatementMember.organiser_id == organiser.id,
-            StatementMember.role == StatementRole.MANAGER,
-        )
-    )
-    return set(events), set(statements)
 
 
 def invitable(organiser: Organiser) -> tuple[list[Event], list[Statement]]:
     """The events and statements ``organiser`` may invite people to, by title."""
-    event_query = select(Event).order_by(Event.starts_at.desc())
-    statement_query = select(Statement).order_by(Statement.title)
-    if not organiser.is_admin:
-        managed_events, managed_statements = managed_by(organiser)
-        event_query = event_query.where(Event.id.in_(managed_events))
-        statement_query = statement_query.where(Statement.id.in_(managed_statements))
-    return list(db.session.scalars(event_query)), list(db.session.scalars(statement_query))
+    events = db.session.scalars(select(Event).order_by(Event.starts_at.desc()))
+    statements = db.session.scalars(select(Statement).order_by(Statement.title))
+    return (
+        [event for event in events if may_invite(organiser, event_ids={event.id})],
+        [item for item in statements if may_invite(organiser, statement_ids={item.id})],
+    )
 
 
 def invite(

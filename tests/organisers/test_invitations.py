@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 import sqlalchemy as sa
 
 from service.access.models import EventMember, EventRole, Invitation, StatementMember
@@ -13,9 +14,16 @@ from service.db import unit_of_work, utc_now
 from service.extensions import db
 from service.organisers import invitations, service
 from tests.events.test_pages import text_of
-from tests.organisers.conftest import PASSWORD, logged_in, login
+from tests.organisers.conftest import PASSWORD, Account, logged_in, login
 from tests.organisers.mailbox import delivered_to, link_in
 from tests.registration.fixtures import csrf_token
+
+
+@pytest.fixture
+def organiser(make_organiser) -> Account:
+    """Rosa with no role anywhere: these tests give her the roles they are about."""
+    return make_organiser("rosa@example.org", name="Rosa")
+
 
 NEW = "/organisers/invitations/new"
 WELCOME = "/organisers/welcome/"
