@@ -11,9 +11,7 @@ from flask_babel import ngettext
 from flask_login import current_user
 from werkzeug.wrappers import Response as BaseResponse
 
-from service.access import service as access
 from service.access.guard import management_blueprint, requires
-from service.access.models import EventRole
 from service.access.service import Permission
 from service.audit import service as audit
 from service.db import utc_now
@@ -59,10 +57,12 @@ def _save_event_form(form: EventForm, event: Event | None) -> str | BaseResponse
         try:
             document = form.event_document(event.status.value if event else "draft")
             saved = registration.update_event(
-                event.slug if event else None, document, form.notify.data, utc_now()
+                event.slug if event else None,
+                document,
+                form.notify.data,
+                utc_now(),
+                created_by=current_user.id,
             )
-            if event is None:  # whoever creates an event manages it
-                access.grant_event_role(current_user.id, saved.event.id, EventRole.MANAGER)
         except registration.TryAgain:
             form.form_errors.append(_("Too busy just now: please try again."))
             return _event_form_page(form, event), 503

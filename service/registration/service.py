@@ -19,6 +19,8 @@ from flask_babel import ngettext
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.exc import OperationalError
 
+from service.access import service as access
+from service.access.models import EventRole
 from service.db import unit_of_work
 from service.events import service as events
 from service.events.models import Event, EventStatus
@@ -312,17 +314,25 @@ class SavedEvent:
 
 
 def update_event(
-    original_slug: str | None, document: dict[str, Any], notify: bool, now: datetime
+    original_slug: str | None,
+    document: dict[str, Any],
+    notify: bool,
+    now: datetime,
+    *,
+    created_by: int | None = None,
 ) -> SavedEvent:
-    """Save the organisers' event form (``original_slug`` None creates the event), hold it to
-    its capacity (``fit_capacity``) and, when ``notify`` and a field registrants care about
-    changed on a published event, tell them: one unit of work under the event's lock.
+    """Save the organisers' event form (``original_slug`` None creates the event, and
+    ``created_by``, an organiser's id, becomes its manager), hold it to its capacity
+    (``fit_capacity``) and, when ``notify`` and a field registrants care about changed on a
+    published event, tell them: one unit of work under the event's lock.
     Raises ``EventDataError`` (by field; nothing saved) or ``TryAgain``."""
     try:
         with unit_of_work(lock_wait=current_app.config["LOCK_WAIT_SECONDS"]):
             if original_slug is not None:
                 _lock_event(Event.slug == original_slug)
             event, changed = events.save_event(original_slug, document)
+            if original_slug is None and created_by is not None:
+                access.grant_event_role(created_by, event.id, EventRole.MANAGER)
             promoted = fit_capacity(event, now)
             told = (
                 notify_registrants(event, "event_changed", now)

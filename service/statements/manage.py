@@ -21,7 +21,6 @@ from wtforms.fields.choices import SelectChoice
 
 from service.access import service as access
 from service.access.guard import management_blueprint, requires
-from service.access.models import StatementRole
 from service.access.service import Permission
 from service.audit import service as audit
 from service.db import utc_now
@@ -81,9 +80,9 @@ def _save_statement_form(
 ) -> str | BaseResponse | tuple[str, int]:
     if form.validate_on_submit():
         try:
-            saved = service.save_statement(statement, form.statement_fields(), utc_now())
-            if statement is None:  # whoever creates a statement manages it
-                access.grant_statement_role(current_user.id, saved.id, StatementRole.MANAGER)
+            saved = service.save_statement(
+                statement, form.statement_fields(), utc_now(), created_by=current_user.id
+            )
         except ValueError:
             form.slug.errors.append(_("Another statement has this address already."))
         else:

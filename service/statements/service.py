@@ -19,6 +19,8 @@ from flask import current_app
 from sqlalchemy import Select, delete, select
 from sqlalchemy.exc import IntegrityError
 
+from service.access import service as access
+from service.access.models import StatementRole
 from service.db import empty_write_ahead_log, unit_of_work
 from service.extensions import db
 from service.identity import normalise_email
@@ -96,21 +98,32 @@ def list_statements() -> list[Statement]:
     )
 
 
-def save_statement(statement: Statement | None, fields: dict[str, Any], now: datetime) -> Statement:
-    """Create a statement or change one; ``fields`` are the model's. Raises ``ValueError``
-    when another statement has the slug."""
+def save_statement(
+    statement: Statement | None,
+    fields: dict[str, Any],
+    now: datetime,
+    *,
+    created_by: int | None = None,
+) -> Statement:
+    """Create a statement or change one; ``fields`` are the model's. Whoever creates it
+    (``created_by``, an organiser's id) becomes its manager, in the same unit of work.
+    Raises ``ValueError`` when another statement has the slug."""
     with unit_of_work():
         same_slug = select(Statement.id).where(Statement.slug == fields["slug"])
         if statement is not None:
             same_slug = same_slug.where(Statement.id != statement.id)
         if db.session.scalar(same_slug) is not None:
             raise ValueError(fields["slug"])
+        created = statement is None
         if statement is None:
             statement = Statement(created_at=now)
             db.session.add(statement)
         for name, value in fields.items():
             setattr(statement, name, value)
         statement.updated_at = now
+        if created and created_by is not None:
+            db.session.flush()
+            access.grant_statement_role(created_by, statement.id, StatementRole.MANAGER)
     return statement
 
 
