@@ -282,3 +282,12 @@ def test_dashboard_draws_registrations_over_time(app, logged_in, make_event, mak
     assert "Registrations over time: 4 from 2027-03-01 to 2027-03-07" in html
     assert 'points="0.0,42.0 ' in html  # two of four on the first day: half of 76 px up
     assert html.rstrip().endswith("</html>")
+
+
+@pytest.mark.parametrize("path", ["/organisers/events/new", "/organisers/statements/new"])
+def test_the_address_hint_shows_where_the_page_will_be(logged_in, path):
+    """The hint names its placeholder as text; as markup, "<slug>" vanished from the page."""
+    page = logged_in.get(path)
+    assert page.status_code == 200
+    hint = text_of(page)
+    assert f"The page will be /{path.split('/')[2]}/<slug>." in hint
