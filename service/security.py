@@ -94,5 +94,19 @@ def read_link(purpose: str, token: str, *, max_age: int | None = None) -> Any | 
         return None
 
 
+def read_id_link(purpose: str, token: str, *, max_age: int | None = None) -> tuple[int, str] | None:
+    """``read_link`` for the links that carry ``[row id, secret]``: the id and the secret (to
+    compare with ``hmac.compare_digest``), or None if forged, old or of another shape."""
+    payload = read_link(purpose, token, max_age=max_age)
+    if (
+        isinstance(payload, list)
+        and len(payload) == 2
+        and isinstance(payload[0], int)
+        and isinstance(payload[1], str)
+    ):
+        return payload[0], payload[1]
+    return None
+
+
 def _serializer(purpose: str) -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=f"convoca-{purpose}")

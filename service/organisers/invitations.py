@@ -30,7 +30,7 @@ from service.mail import service as mail
 from service.mail.models import MessageKind
 from service.organisers import service as accounts
 from service.organisers.models import Organiser
-from service.security import read_link, sign_link
+from service.security import read_id_link, sign_link
 from service.statements.models import Statement
 from service.urls import absolute_url
 
@@ -173,18 +173,14 @@ def invitation_url(invitation: Invitation) -> str:
 def usable_invitation(token: str, now: datetime) -> Invitation | None:
     """The invitation a link is for while it can still be accepted; None when the link is
     forged, expired, used or revoked (the same None: the page says no more)."""
-    payload = read_link(_PURPOSE, token, max_age=INVITATION_DAYS * 24 * 3600)
-    if not (
-        isinstance(payload, list)
-        and len(payload) == 2
-        and isinstance(payload[0], int)
-        and isinstance(payload[1], str)
-    ):
+    linked = read_id_link(_PURPOSE, token, max_age=INVITATION_DAYS * 24 * 3600)
+    if linked is None:
         return None
-    invitation = db.session.get(Invitation, payload[0])
+    invitation_id, secret = linked
+    invitation = db.session.get(Invitation, invitation_id)
     if (
         invitation is None
-        or not hmac.compare_digest(invitation.link_secret, payload[1])
+        or not hmac.compare_digest(invitation.link_secret, secret)
         or invitation.accepted_at is not None
         or invitation.revoked_at is not None
         or invitation.expires_at <= now

@@ -16,7 +16,7 @@ from service.mail import service as mail
 from service.mail.models import MessageKind
 from service.organisers import service as accounts
 from service.organisers.models import Organiser
-from service.security import read_link, sign_link
+from service.security import read_id_link, sign_link
 from service.urls import absolute_url
 
 RESET_LINK_SECONDS = 3600
@@ -60,19 +60,15 @@ def reset_url(organiser: Organiser) -> str:
 def account_from_link(token: str) -> Organiser | None:
     """The active account a reset link is for while it works; None when it is forged, older
     than an hour or used (the password changed since)."""
-    payload = read_link(_PURPOSE, token, max_age=RESET_LINK_SECONDS)
-    if not (
-        isinstance(payload, list)
-        and len(payload) == 2
-        and isinstance(payload[0], int)
-        and isinstance(payload[1], str)
-    ):
+    linked = read_id_link(_PURPOSE, token, max_age=RESET_LINK_SECONDS)
+    if linked is None:
         return None
-    organiser = db.session.get(Organiser, payload[0])
+    organiser_id, fingerprint = linked
+    organiser = db.session.get(Organiser, organiser_id)
     if (
         organiser is None
         or not organiser.active
-        or not hmac.compare_digest(_fingerprint(organiser.password_hash), payload[1])
+        or not hmac.compare_digest(_fingerprint(organiser.password_hash), fingerprint)
     ):
         return None
     return organiser

@@ -13,7 +13,7 @@ from service.db import unit_of_work
 from service.events.models import EventStatus
 from service.extensions import db
 from service.registration.models import JoinClick, Registration
-from service.security import read_link, sign_link
+from service.security import read_id_link, sign_link
 from service.urls import absolute_url
 
 MANAGE, JOIN = "manage", "join"
@@ -35,13 +35,13 @@ def join_link(registration_id: int, link_secret: str) -> str:
 
 def registration_from_link(purpose: str, token: str, now: datetime) -> Registration | None:
     """The registration a manage or join link belongs to; None if forged, revoked or expired."""
-    payload = read_link(purpose, token)
-    if not (isinstance(payload, list) and len(payload) == 2 and isinstance(payload[0], int)):
+    linked = read_id_link(purpose, token)
+    if linked is None:
         return None
-    registration_id, secret = payload
+    registration_id, secret = linked
     registration = db.session.get(Registration, registration_id)
     if registration is None or not hmac.compare_digest(
-        str(secret).encode(), registration.link_secret.encode()
+        secret.encode(), registration.link_secret.encode()
     ):
         return None
     expires = registration.event.ends_at + timedelta(

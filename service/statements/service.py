@@ -26,7 +26,7 @@ from service.extensions import db
 from service.identity import normalise_email
 from service.mail import service as mail
 from service.mail.models import MessageKind
-from service.security import read_link, sign_link
+from service.security import read_id_link, sign_link
 from service.statements.listing import (
     copy_state_to_words,
     fold,
@@ -331,16 +331,16 @@ def signature_from_link(purpose: str, token: str) -> LinkedSignature | None:
     """The signature a link belongs to, and whether the link is too old to use; None when the
     link is forged or revoked, or its signature was withdrawn."""
     days = current_app.config["CONFIRM_LINK_DAYS" if purpose == CONFIRM else "WITHDRAW_LINK_DAYS"]
-    payload = read_link(purpose, token, max_age=int(days) * 24 * 3600)
-    expired = payload is None
+    linked = read_id_link(purpose, token, max_age=int(days) * 24 * 3600)
+    expired = linked is None
     if expired:
-        payload = read_link(purpose, token)
-    if not (isinstance(payload, list) and len(payload) == 2 and isinstance(payload[0], int)):
+        linked = read_id_link(purpose, token)
+    if linked is None:
         return None
-    signature_id, secret = payload
+    signature_id, secret = linked
     signature = db.session.get(Signature, signature_id)
     if signature is None or not hmac.compare_digest(
-        str(secret).encode(), signature.link_secret.encode()
+        secret.encode(), signature.link_secret.encode()
     ):
         return None
     return LinkedSignature(signature, expired)
