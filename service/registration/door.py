@@ -174,7 +174,9 @@ def _undoable(event: Event, now: datetime) -> roster.DoorRow | None:
 
 
 def _door_url(event: Event) -> str:
-    return url_for(".door_page", slug=event.slug, q=request.form.get("q", "").strip() or None)
+    """Back to the door page, with the search the volunteer had (no NUL: that is no name)."""
+    search = request.form.get("q", "").replace("\x00", "").strip()[:200]
+    return url_for(".door_page", slug=event.slug, q=search or None)
 
 
 def _event_or_404(slug: str) -> Event:
