@@ -370,3 +370,17 @@ def test_the_link_expires_a_day_after_the_event(app, door):
         ends = ana.event.ends_at
         assert checkin.registration_from_checkin_token(token, ends + timedelta(hours=23)) == ana
         assert checkin.registration_from_checkin_token(token, ends + timedelta(days=1)) is None
+
+
+def test_the_door_and_the_link_are_never_stored_and_the_session_holds_no_name(
+    app, client, volunteer, door
+):
+    path = link_for(app, door["ana"].id)
+    logged_in(client, volunteer)
+    check_in(client, door["ana"].id, q="ana")
+    for response in (client.get(DOOR), client.get(path), client.get("/checkin/nonsense")):
+        assert response.headers["Cache-Control"] == "no-store", response.request.path
+    session = app.session_interface.get_signing_serializer(app).loads(
+        client.get_cookie("session").value
+    )
+    assert "Ana" not in str(session) and "ana@" not in str(session)
