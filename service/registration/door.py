@@ -126,27 +126,20 @@ def _registration_or_404(token: str) -> Registration:
 def _check_in(event: Event, registration_id: int, how: str) -> None:
     """Check the person in, remember it for the undo, and say so; or say why not."""
     now = utc_now().replace(microsecond=0)  # the undo compares it as the database keeps it
+    person = roster.door_row(registration_id, event.id)
+    if person is None:
+        abort(404)
     try:
         changed = roster.set_checked_in(registration_id, event.id, True, now)
     except LookupError:
-        person = roster.door_row(registration_id, event.id)
-        if person is None:
-            abort(404)
         flash(
             _("%(name)s has no confirmed place: they cannot be checked in.", name=person.name),
             "error",
         )
         return
-    person = roster.door_row(registration_id, event.id)
-    assert person is not None and person.checked_in_at is not None
     if not changed:
-        flash(
-            _(
-                "%(name)s was already checked in at %(time)s.",
-                name=person.name,
-                time=door_time(event, person.checked_in_at),
-            )
-        )
+        arrived = door_time(event, person.checked_in_at or now)
+        flash(_("%(name)s was already checked in at %(time)s.", name=person.name, time=arrived))
         return
     session[LAST_CHECK_IN] = {
         "event_id": event.id,
