@@ -64,6 +64,8 @@ def register_blueprints(app: Flask) -> None:
     from service.organisers.views import bp as organisers_bp
     from service.organisers.welcome import bp as welcome_bp
     from service.registration.attendees import bp as attendees_bp
+    from service.registration.door import bp as door_bp
+    from service.registration.door import links as checkin_links_bp
     from service.registration.views import bp as registration_bp
     from service.statements.manage import bp as manage_statements_bp
     from service.statements.views import api as statements_api_bp
@@ -80,6 +82,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(second_factor_bp)
     app.register_blueprint(manage_events_bp)
     app.register_blueprint(attendees_bp)
+    app.register_blueprint(door_bp)
+    app.register_blueprint(checkin_links_bp)
     app.register_blueprint(manage_statements_bp)
     app.register_blueprint(team_bp)
     app.register_blueprint(ops_bp)

@@ -30,7 +30,17 @@ SERVICE = Path(__file__).resolve().parent.parent / "service"
 AREAS = {"events", "registration", "statements", "reminders", "organisers", "mail"}
 AREAS |= {"scheduler", "ops", "access", "audit"}
 WIRING = {"service", "service.cli", "service.demo", "service.models"}
-WEB_MODULES = {"views", "manage", "attendees", "api", "cli", "welcome", "second_factor", "team"}
+WEB_MODULES = {
+    "views",
+    "manage",
+    "attendees",
+    "door",
+    "api",
+    "cli",
+    "welcome",
+    "second_factor",
+    "team",
+}
 
 BELOW_EVENTS = {"access", "audit", "mail", "base"}
 BELOW_REGISTRATION = {"events", *BELOW_EVENTS}

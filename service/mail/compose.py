@@ -1,4 +1,5 @@
-"""Outbox rows to MIME messages: multipart text + HTML, attachments, safe headers.
+"""Outbox rows to MIME messages: multipart text + HTML, images inline beside the HTML,
+attachments, safe headers.
 
 Built with ``email.mime`` rather than ``EmailMessage``: the latter parses every header it is
 given into an object (a millisecond a message, most of the dispatcher's own time), and folds
@@ -8,10 +9,13 @@ Header values made from people's input pass through ``single_line`` first.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import functools
 from dataclasses import dataclass
 from email.header import Header
 from email.message import Message
+from email.mime.image import MIMEImage
 from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
 from email.policy import compat32
@@ -71,14 +75,25 @@ def outgoing_message(message: OutboxMessage) -> OutgoingMessage:
 
 
 def build_email(message: OutboxMessage) -> Message:
+    """multipart/alternative (text, HTML), the HTML in multipart/related with its inline
+    images, all in multipart/mixed when there are files attached too."""
+    inline = [attachment for attachment in message.attachments if attachment.get("content_id")]
+    attached = [attachment for attachment in message.attachments if attachment not in inline]
+    html: Message = MIMEText(message.body_html, "html", "utf-8", policy=POLICY)
+    if inline:
+        related = MIMEMultipart("related", policy=POLICY)
+        related.attach(html)
+        for image in inline:
+            related.attach(_inline_image(image))
+        html = related
     body = MIMEMultipart("alternative", policy=POLICY)
     body.attach(MIMEText(message.body_text, "plain", "utf-8", policy=POLICY))
-    body.attach(MIMEText(message.body_html, "html", "utf-8", policy=POLICY))
+    body.attach(html)
     email: Message = body
-    if message.attachments:
+    if attached:
         email = MIMEMultipart("mixed", policy=POLICY)
         email.attach(body)
-        for attachment in message.attachments:
+        for attachment in attached:
             email.attach(_attachment(attachment))
     email["Subject"] = _text(single_line(message.subject))
     sender_name, sender_address = parseaddr(current_app.config["MAIL_DEFAULT_SENDER"])
@@ -108,4 +123,19 @@ def _attachment(attachment: dict[str, str]) -> Message:
         name, _equals, value = parameter.partition("=")
         part.set_param(name, value)
     part.add_header("Content-Disposition", "attachment", filename=attachment["filename"])
+    return part
+
+
+def _inline_image(attachment: dict[str, str]) -> Message:
+    """An image the HTML body shows by its Content-ID (``cid:``), from its base64 text."""
+    maintype, _slash, subtype = attachment["content_type"].partition("/")
+    if maintype != "image" or not subtype.isalnum():
+        raise ValueError(f"only images are sent inline, not {attachment['content_type']}")
+    try:
+        data = base64.b64decode(attachment["content"], validate=True)
+    except binascii.Error as error:
+        raise ValueError(f"inline image {attachment['filename']!r} is not base64") from error
+    part = MIMEImage(data, subtype, policy=POLICY)
+    part["Content-ID"] = f"<{single_line(attachment['content_id'])}>"
+    part.add_header("Content-Disposition", "inline", filename=single_line(attachment["filename"]))
     return part

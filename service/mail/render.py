@@ -17,9 +17,14 @@ from service.mail.unsubscribe import unsubscribe_link
 
 @dataclass(frozen=True)
 class Attachment:
+    """A file sent with a message. Text goes as it is; an image goes base64-encoded (the
+    outbox keeps attachments as JSON) and, with a ``content_id``, inline: the HTML body shows
+    it as ``<img src="cid:CONTENT_ID">``."""
+
     filename: str
-    content_type: str  # e.g. "text/calendar; method=PUBLISH"
+    content_type: str  # e.g. "text/calendar; method=PUBLISH", "image/png"
     content: str
+    content_id: str = ""
 
 
 @dataclass(frozen=True)

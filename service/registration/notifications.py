@@ -18,6 +18,7 @@ from service.extensions import db
 from service.mail import service as mail
 from service.mail.models import MessageKind
 from service.mail.service import Attachment
+from service.registration.checkin import QR_CONTENT_ID, checkin_url, qr_attachment
 from service.registration.links import join_url, manage_url
 from service.registration.models import Registration, RegistrationStatus
 from service.urls import absolute_url
@@ -107,9 +108,7 @@ def notify_registrants(event: Event, template: str, now: datetime) -> int:
 
 
 @mail.message_builder(
-    "registration/confirmation",
     "registration/waiting_list",
-    "registration/promoted",
     "registration/event_changed",
     "registration/event_cancelled",
 )
@@ -128,6 +127,22 @@ def registration_content(params: dict[str, Any], memo: dict[Any, Any]) -> mail.M
             Attachment(f"{event.slug}.ics", "text/calendar; method=PUBLISH", memo[key])
         )
     return mail.MessageContent(message_context(registration), attachments)
+
+
+@mail.message_builder("registration/confirmation", "registration/promoted")
+def place_content(params: dict[str, Any], memo: dict[Any, Any]) -> mail.MessageContent:
+    """A place confirmed: ``registration_content`` and, for an event with a door, the check-in
+    link with its QR code inline beside it (none once the registration is cancelled: the link
+    would be dead)."""
+    content = registration_content(params, memo)
+    registration = content.context["registration"]
+    if registration.is_cancelled or not registration.event.has_venue:
+        return content
+    url = checkin_url(registration)
+    return mail.MessageContent(
+        {**content.context, "checkin_url": url, "checkin_qr": QR_CONTENT_ID},
+        [*content.attachments, qr_attachment(url)],
+    )
 
 
 @mail.message_builder("registration/cancelled")

@@ -4,6 +4,7 @@ the chart of registrations over time."""
 from __future__ import annotations
 
 import enum
+import unicodedata
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -92,16 +93,103 @@ def is_attendee(event_id: int, registration_id: int) -> bool:
     return registration is not None and registration.event_id == event_id
 
 
-def set_checked_in(registration_id: int, event_id: int, checked_in: bool, now: datetime) -> None:
+def set_checked_in(registration_id: int, event_id: int, checked_in: bool, now: datetime) -> bool:
+    """Check a confirmed registrant in (or out); whether that changed anything."""
     with unit_of_work():
         registration = db.session.get(Registration, registration_id)
         confirmed_here = registration is not None and registration.event_id == event_id
         if not confirmed_here or not registration.is_confirmed:
             raise LookupError("no confirmed registration with this id for this event")
-        if not checked_in:
-            registration.checked_in_at = None
-        elif registration.checked_in_at is None:  # a second tap keeps the time they arrived
-            registration.checked_in_at = now
+        if checked_in == (registration.checked_in_at is not None):
+            return False  # a second tap keeps the time they arrived
+        registration.checked_in_at = now if checked_in else None
+    return True
+
+
+DOOR_LIST_SIZE = 50
+UNDO_WINDOW = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class DoorRow:
+    """A person as the door sees them: no email."""
+
+    id: int
+    name: str
+    organisation: str
+    status: RegistrationStatus
+    checked_in_at: datetime | None
+
+
+def folded(text: str) -> str:
+    """``text`` for matching as people type: case and accents set aside ("López" ~ "lopez")."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def find_at_the_door(
+    event_id: int, search: str = "", by_email: bool = False
+) -> tuple[list[DoorRow], int]:
+    """Up to ``DOOR_LIST_SIZE`` people for the door page, by name, and how many match in all.
+    With no search, the confirmed only; with one, everyone whose name or organisation (or
+    email, if ``by_email``) contains it, case and accents aside, the confirmed first, so a
+    volunteer can tell someone waiting or cancelled why there is no place.
+
+    Matched in Python: SQLite has no accent folding, and one event's list is small."""
+    needle = folded(search)
+    query = select(
+        Registration.id,
+        Registration.name,
+        Registration.organisation,
+        Registration.email,
+        Registration.status,
+        Registration.checked_in_at,
+    ).where(Registration.event_id == event_id)
+    if not needle:
+        query = query.where(Registration.status == RegistrationStatus.CONFIRMED)
+    matches = []
+    for row in db.session.execute(query):
+        haystacks = (row.name, row.organisation, row.email if by_email else "")
+        if needle and not any(needle in folded(text) for text in haystacks):
+            continue
+        matches.append(DoorRow(row.id, row.name, row.organisation, row.status, row.checked_in_at))
+    matches.sort(
+        key=lambda row: (row.status is not RegistrationStatus.CONFIRMED, folded(row.name), row.id)
+    )
+    return matches[:DOOR_LIST_SIZE], len(matches)
+
+
+def door_row(registration_id: int, event_id: int) -> DoorRow | None:
+    registration = db.session.get(Registration, registration_id)
+    if registration is None or registration.event_id != event_id:
+        return None
+    return DoorRow(
+        registration.id,
+        registration.name,
+        registration.organisation,
+        registration.status,
+        registration.checked_in_at,
+    )
+
+
+def undo_check_in(
+    registration_id: int, event_id: int, checked_in_at: datetime, now: datetime
+) -> bool:
+    """Undo a check-in the caller made at ``checked_in_at`` (the door keeps the volunteer's
+    last one in their session), within ``UNDO_WINDOW`` of it; False, and nothing changed, if
+    the window has passed or the person's check-in is no longer that one."""
+    if not timedelta(0) <= now - checked_in_at <= UNDO_WINDOW:
+        return False
+    with unit_of_work():
+        registration = db.session.get(Registration, registration_id)
+        if (
+            registration is None
+            or registration.event_id != event_id
+            or registration.checked_in_at != checked_in_at
+        ):
+            return False
+        registration.checked_in_at = None
+    return True
 
 
 @dataclass(frozen=True)

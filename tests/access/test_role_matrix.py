@@ -19,7 +19,7 @@ from tests.conftest import base_config
 from tests.organisers.conftest import Account, logged_in
 from tests.registration.fixtures import csrf_token
 
-BLUEPRINTS = {"manage_events", "attendees", "manage_statements", "team"}
+BLUEPRINTS = {"manage_events", "attendees", "door", "manage_statements", "team"}
 ROLES = ["admin", "manager", "door", "viewer", "statement manager", "moderator", "no role"]
 EVENT_ROLES = {"manager": EventRole.MANAGER, "door": EventRole.DOOR, "viewer": EventRole.VIEWER}
 STATEMENT_ROLES = {
@@ -43,6 +43,9 @@ ALLOWED = {
     "attendees.cancel_registration": {"manager"},
     "attendees.export_attendees": {"manager"},
     "attendees.compose_message": {"manager"},
+    "door.door_page": {"manager", "door"},
+    "door.check_in": {"manager", "door"},
+    "door.undo_check_in": {"manager", "door"},
     "team.event_team": {"manager"},
     "team.event_member_role": {"manager"},
     "team.remove_event_member": {"manager"},
@@ -58,6 +61,7 @@ ALLOWED = {
 # The routes that name one of our event's registrations or our statement's signatures.
 NAMES_OURS = {
     "attendees.check_in",
+    "door.check_in",
     "attendees.resend_confirmation",
     "attendees.cancel_registration",
     "manage_statements.moderate_signature",

@@ -115,11 +115,16 @@ def test_a_spanish_announcement_arrives_signed_and_verifies(app_context, smtp, d
     assert "List-Unsubscribe-Post" in received
 
 
-def test_a_spanish_registration_confirmation_with_its_calendar_file_verifies(
+def test_a_spanish_registration_confirmation_with_its_calendar_file_and_qr_code_verifies(
     app, client, smtp, dns, make_event
 ):
     starts = datetime(2031, 5, 12, 17, 30, tzinfo=UTC)
-    make_event(starts_at=starts.isoformat(), ends_at=(starts + timedelta(hours=2)).isoformat())
+    make_event(
+        starts_at=starts.isoformat(),
+        ends_at=(starts + timedelta(hours=2)).isoformat(),
+        format="hybrid",
+        venue="Bolivar Hall",
+    )
     client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "es"
     assert submit_registration(client, name="Begoña Quispe").status_code == 302
     with app.app_context():
@@ -131,6 +136,9 @@ def test_a_spanish_registration_confirmation_with_its_calendar_file_verifies(
     [calendar] = list(received.iter_attachments())
     assert calendar.get_content_type() == "text/calendar"
     assert "BEGIN:VCALENDAR" in calendar.get_content()
+    assert [part.get_content_type() for part in received.walk() if part["Content-ID"]] == [
+        "image/png"
+    ]
     assert dkim.verify(raw, dnsfunc=dns)
 
 

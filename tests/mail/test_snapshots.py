@@ -224,7 +224,7 @@ CASES = [
 ]
 
 TOKEN_LINK = re.compile(
-    r"(https://events\.example\.org/(?:r|j|unsubscribe|signature/confirm|signature/withdraw)/)"
+    r"(https://events\.example\.org/(?:r|j|checkin|unsubscribe|signature/confirm|signature/withdraw)/)"
     r"[A-Za-z0-9_.\-]+"
 )
 MESSAGE_ID = re.compile(r"^Message-ID: .*$", re.MULTILINE)
@@ -248,6 +248,11 @@ def as_read(message: EmailMessage) -> str:
     lines += [
         f"Attachment: {part.get_filename()} ({part.get_content_type()})"
         for part in message.iter_attachments()
+    ]
+    lines += [
+        f"Inline: {part.get_filename()} ({part.get_content_type()}) {part['Content-ID']}"
+        for part in message.walk()
+        if part["Content-ID"]
     ]
     for kind in ("plain", "html"):
         body = message.get_body((kind,)).get_content().replace("\r\n", "\n")

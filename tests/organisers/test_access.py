@@ -78,6 +78,7 @@ def test_the_walk_covers_the_whole_area():
         "organisers",
         "manage_events",
         "attendees",
+        "door",
         "manage_statements",
         "audit",
         "welcome",
