@@ -178,8 +178,7 @@ def cancel_event(slug: str) -> str | BaseResponse | tuple[str, int]:
     """Cancelling, confirmed on a page of its own, with a message for the registrants."""
     event = event_or_404(slug)
     if event.is_cancelled:
-        flash(_("This event is already cancelled."), "error")
-        return redirect(url_for(".edit_event", slug=slug))
+        return _not_now(event, _("This event is already cancelled."))
     form = CancelForm()
     if form.validate_on_submit():
         was_published = event.status is EventStatus.PUBLISHED
@@ -211,6 +210,15 @@ def cancel_event(slug: str) -> str | BaseResponse | tuple[str, int]:
     return _cancel_page(event, form), (400 if form.errors else 200)
 
 
+def _not_now(event: Event, message: str) -> str | BaseResponse:
+    """Cancelling a cancelled event, or reinstating one that is not: the page says so; a
+    form sent anyway goes back to the event, saying so."""
+    if request.method == "POST":
+        flash(message, "error")
+        return redirect(url_for(".edit_event", slug=event.slug))
+    return render_template("events/manage/not_now.html", event=event, message=message)
+
+
 def _cancel_page(event: Event, form: CancelForm) -> str:
     confirmed, waiting = registration.people_to_tell(event)
     return render_template(
@@ -228,8 +236,7 @@ def reinstate_event(slug: str) -> str | BaseResponse | tuple[str, int]:
     """A cancelled event on again, asking whether to tell those told it was cancelled."""
     event = event_or_404(slug)
     if not event.is_cancelled:
-        flash(_("Only a cancelled event can be reinstated."), "error")
-        return redirect(url_for(".edit_event", slug=slug))
+        return _not_now(event, _("Only a cancelled event can be reinstated."))
     form = ReinstateForm()
     if form.validate_on_submit():
         tell = form.tell.data == "yes"

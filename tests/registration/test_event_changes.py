@@ -424,12 +424,17 @@ def test_reinstating_without_telling_sends_nothing(app, organiser_client, event,
     assert audit_details(app, "events.reinstate") == ["told: no"]
 
 
-def test_only_a_cancelled_event_is_reinstated(app, organiser_client, event):
-    page = organiser_client.get(f"/organisers/events/{SLUG}/reinstate")
-    assert page.status_code == 302
-    assert "Only a cancelled event can be reinstated." in text_of(
-        organiser_client.get(page.location)
-    )
+def test_only_a_cancelled_event_is_reinstated_and_only_once_cancelled(app, organiser_client, event):
+    path = f"/organisers/events/{SLUG}/reinstate"
+    message = "Only a cancelled event can be reinstated."
+    assert message in text_of(organiser_client.get(path))
+    token = csrf_token(organiser_client, EDIT)
+    sent = organiser_client.post(path, data={"csrf_token": token, "tell": "yes"})
+    assert message in text_of(organiser_client.get(sent.location))
+    assert stored_event(app).sequence == event.sequence
+    cancel(organiser_client)
+    again = f"/organisers/events/{SLUG}/cancel"
+    assert "This event is already cancelled." in text_of(organiser_client.get(again))
 
 
 # --- the services --------------------------------------------------------------------------
