@@ -108,7 +108,7 @@ def test_cancel_with_a_message_then_reinstate(page: Page, live_app, live_server,
     expect(page.get_by_role("button", name="Publish")).to_have_count(0)
 
     page.goto(f"{live_server}/events/{slug}")
-    expect(page.get_by_text("This event has been cancelled.")).to_be_visible()
+    expect(page.get_by_role("status")).to_have_text("This event has been cancelled.")
 
     page.goto(f"{live_server}/organisers/events/{slug}/edit")
     page.get_by_role("link", name="Reinstate the event").click()
@@ -118,6 +118,7 @@ def test_cancel_with_a_message_then_reinstate(page: Page, live_app, live_server,
 
     page.goto(f"{live_server}/events/{slug}")
     expect(page.get_by_text("This event has been cancelled.")).to_have_count(0)
+    expect(page.get_by_role("button", name="Register")).to_be_visible()
 
     with live_app.app_context():
         mail.dispatch_due(datetime.now(UTC))
