@@ -20,6 +20,7 @@ from wtforms import (
     FieldList,
     FormField,
     IntegerField,
+    RadioField,
     SelectField,
     StringField,
     TextAreaField,
@@ -67,6 +68,12 @@ def parse_offsets(text: str) -> list[int]:
             raise ValueError(part)
         minutes.append(int(match[1]) * UNIT_MINUTES[match[2]])
     return minutes
+
+
+TELL_CHOICES = [
+    SelectChoice("yes", _l("Tell them")),
+    SelectChoice("no", _l("Save without telling anyone")),
+]
 
 
 class PersonForm(BaseForm):
@@ -179,7 +186,9 @@ class EventForm(Form):
         validators=[Optional(), NumberRange(min=1, max=3650)],
         description=_l("Leave empty for the site's default."),
     )
-    notify = BooleanField(_l("Tell registrants about changes to the time, place or joining link"))
+    # The answer of the step that confirms changes registrants hear about
+    # (events/manage/confirm_changes.html); the form itself does not show it.
+    tell = RadioField(choices=TELL_CHOICES, validators=[Optional()])
 
     def validate_timezone(self, field: StringField) -> None:
         try:
@@ -352,3 +361,22 @@ class QuestionForm(Form):
             if english:
                 options.append({"en": english, "es": spanish or english})
         return options
+
+
+class CancelForm(Form):
+    message = TextAreaField(
+        _l("A message to registrants (optional)"),
+        validators=[Length(max=5000)],
+        description=_l("Shown in the cancellation email. Plain text or Markdown."),
+    )
+
+
+class ReinstateForm(Form):
+    tell = RadioField(
+        _l("Tell the people who were told it was cancelled?"),
+        choices=[
+            SelectChoice("yes", _l("Yes, tell them it is on again")),
+            SelectChoice("no", _l("No, tell nobody")),
+        ],
+        default="yes",
+    )

@@ -16,12 +16,20 @@ from service.access.service import Permission
 from service.audit import service as audit
 from service.db import utc_now
 from service.events import service
-from service.events.forms import EventForm, QuestionForm, format_offsets
+from service.events.forms import (
+    TELL_CHOICES,
+    CancelForm,
+    EventForm,
+    QuestionForm,
+    ReinstateForm,
+    format_offsets,
+)
 from service.events.models import Event, EventStatus, Question, QuestionKind
 from service.events.schema import EventDataError
 from service.events.views import render_event_page, status_label
 from service.registration import retention
 from service.registration import service as registration
+from service.registration.notifications import describe_changes
 from service.reminders import service as reminders
 
 
@@ -53,13 +61,19 @@ def edit_event(slug: str) -> str | BaseResponse | tuple[str, int]:
 
 
 def _save_event_form(form: EventForm, event: Event | None) -> str | BaseResponse | tuple[str, int]:
+    if event is not None and "back" in request.form:  # from the confirmation step, unsaved
+        return _event_form_page(form, event)
     if form.validate_on_submit():
         try:
             document = form.event_document(event.status.value if event else "draft")
+            if event is not None and form.tell.data is None:
+                pending = registration.pending_changes(event, document)
+                if pending.told:
+                    return _confirm_changes_page(event, pending)
             saved = registration.update_event(
                 event.slug if event else None,
                 document,
-                form.notify.data,
+                form.tell.data != "no",
                 utc_now(),
                 created_by=current_user.id,
             )
@@ -73,16 +87,23 @@ def _save_event_form(form: EventForm, event: Event | None) -> str | BaseResponse
                 target = getattr(form, name, None)
                 (target.errors if target is not None else form.form_errors).extend(messages)
             return _event_form_page(form, event), 400
-        audit.record("events.edit" if event else "events.create", current_user, event=saved.event)
-        published = saved.event.status is EventStatus.PUBLISHED
-        if saved.changed and form.notify.data and published:
+        audit.record(
+            "events.edit" if event else "events.create",
+            current_user,
+            event=saved.event,
+            detail="told: no" if form.tell.data == "no" else f"told: {saved.told}",
+        )
+        if saved.told:
             flash(
-                _(
-                    "Saved. %(count)d registrant(s) will be told about the change.",
-                    count=saved.told,
+                ngettext(
+                    "Saved. %(num)d person will be told what changed.",
+                    "Saved. %(num)d people will be told what changed.",
+                    saved.told,
                 ),
                 "ok",
             )
+        elif form.tell.data == "no":
+            flash(_("Saved. Nobody was told."), "ok")
         else:
             flash(_("Saved."), "ok")
         if saved.promoted:
@@ -102,27 +123,154 @@ def _event_form_page(form: EventForm, event: Event | None) -> str:
     return render_template("events/manage/event_form.html", form=form, event=event)
 
 
+# The confirmation step carries the submitted form in hidden fields, all but these.
+NOT_CARRIED = frozenset({"csrf_token", "tell", "back"})
+
+
+def _confirm_changes_page(event: Event, pending: registration.PendingChanges) -> str:
+    """What the form would change that registrants hear about, and who would hear, with
+    telling them chosen; Back returns to the form as it was filled in."""
+    return render_template(
+        "events/manage/confirm_changes.html",
+        event=event,
+        pending=pending,
+        lines=describe_changes(event, pending.changes),
+        carried=[
+            (name, value)
+            for name, value in request.form.items(multi=True)
+            if name not in NOT_CARRIED
+        ],
+        choices=TELL_CHOICES,
+    )
+
+
 @bp.post("/events/<slug>/status")
 @requires(Permission.EVENT_STATUS)
 def change_status(slug: str) -> BaseResponse:
+    """Publish or unpublish; cancelling and reinstating have pages of their own."""
     event = event_or_404(slug)
     try:
         status = EventStatus(request.form.get("status", ""))
     except ValueError:
         abort(400)
-    was_published = event.status is EventStatus.PUBLISHED
+    if status is EventStatus.CANCELLED:
+        return redirect(url_for(".cancel_event", slug=slug), 303)
     previous = event.status.value
     try:
-        told = registration.change_status(event, status, utc_now())
+        registration.change_status(event, status, utc_now())
+    except registration.ReinstateInstead:
+        flash(
+            _("This event is cancelled: reinstate it to publish it again, and say who to tell."),
+            "error",
+        )
+        return redirect(url_for(".edit_event", slug=slug))
     except registration.TryAgain:
         flash(_("Too busy just now: please try again."), "error")
         return redirect(url_for(".edit_event", slug=slug))
     audit.record("events.status", current_user, event=event, detail=f"{previous} → {status.value}")
-    if status is EventStatus.CANCELLED and was_published:
-        flash(_("Cancelled. %(count)d registrant(s) will be told.", count=told), "ok")
-    else:
-        flash(_("Now: %(status)s.", status=status_label(status)), "ok")
+    flash(_("Now: %(status)s.", status=status_label(status)), "ok")
     return redirect(url_for(".edit_event", slug=slug))
+
+
+@bp.route("/events/<slug>/cancel", methods=["GET", "POST"])
+@requires(Permission.EVENT_STATUS)
+def cancel_event(slug: str) -> str | BaseResponse | tuple[str, int]:
+    """Cancelling, confirmed on a page of its own, with a message for the registrants."""
+    event = event_or_404(slug)
+    if event.is_cancelled:
+        return _not_now(event, _("This event is already cancelled."))
+    form = CancelForm()
+    if form.validate_on_submit():
+        was_published = event.status is EventStatus.PUBLISHED
+        try:
+            told = registration.change_status(
+                event, EventStatus.CANCELLED, utc_now(), message=form.message.data or ""
+            )
+        except registration.TryAgain:
+            form.form_errors.append(_("Too busy just now: please try again."))
+            return _cancel_page(event, form), 503
+        audit.record(
+            "events.cancel",
+            current_user,
+            event=event,
+            detail=f"told: {told}" + (", with a message" if form.message.data else ""),
+        )
+        if was_published:
+            flash(
+                ngettext(
+                    "Cancelled. %(num)d person will be told.",
+                    "Cancelled. %(num)d people will be told.",
+                    told,
+                ),
+                "ok",
+            )
+        else:
+            flash(_("Cancelled."), "ok")
+        return redirect(url_for(".edit_event", slug=slug))
+    return _cancel_page(event, form), (400 if form.errors else 200)
+
+
+def _not_now(event: Event, message: str) -> str | BaseResponse:
+    """Cancelling a cancelled event, or reinstating one that is not: the page says so; a
+    form sent anyway goes back to the event, saying so."""
+    if request.method == "POST":
+        flash(message, "error")
+        return redirect(url_for(".edit_event", slug=event.slug))
+    return render_template("events/manage/not_now.html", event=event, message=message)
+
+
+def _cancel_page(event: Event, form: CancelForm) -> str:
+    confirmed, waiting = registration.people_to_tell(event)
+    return render_template(
+        "events/manage/cancel.html",
+        event=event,
+        form=form,
+        confirmed=confirmed if event.status is EventStatus.PUBLISHED else 0,
+        waiting=waiting if event.status is EventStatus.PUBLISHED else 0,
+    )
+
+
+@bp.route("/events/<slug>/reinstate", methods=["GET", "POST"])
+@requires(Permission.EVENT_STATUS)
+def reinstate_event(slug: str) -> str | BaseResponse | tuple[str, int]:
+    """A cancelled event on again, asking whether to tell those told it was cancelled."""
+    event = event_or_404(slug)
+    if not event.is_cancelled:
+        return _not_now(event, _("Only a cancelled event can be reinstated."))
+    form = ReinstateForm()
+    if form.validate_on_submit():
+        tell = form.tell.data == "yes"
+        try:
+            told = registration.reinstate_event(event, tell, utc_now())
+        except registration.TryAgain:
+            form.form_errors.append(_("Too busy just now: please try again."))
+            return _reinstate_page(event, form), 503
+        if told is not None:
+            audit.record(
+                "events.reinstate",
+                current_user,
+                event=event,
+                detail=f"told: {told}" if tell else "told: no",
+            )
+            flash(
+                ngettext(
+                    "Reinstated. %(num)d person will be told.",
+                    "Reinstated. %(num)d people will be told.",
+                    told,
+                )
+                if tell
+                else _("Reinstated. Nobody was told."),
+                "ok",
+            )
+        return redirect(url_for(".edit_event", slug=slug))
+    return _reinstate_page(event, form), (400 if form.errors else 200)
+
+
+def _reinstate_page(event: Event, form: ReinstateForm) -> str:
+    confirmed, waiting = registration.people_to_tell(event)
+    return render_template(
+        "events/manage/reinstate.html", event=event, form=form, confirmed=confirmed, waiting=waiting
+    )
 
 
 @bp.get("/events/<slug>/preview")

@@ -3,17 +3,20 @@ of work) and the content each message is rendered from when it goes out."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask import current_app
 from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from service.db import unit_of_work
 from service.events.ics import event_calendar
-from service.events.models import Event
-from service.events.timing import LazyTiming
+from service.events.models import Event, EventFormat
+from service.events.timing import LazyTiming, format_moment
 from service.extensions import db
 from service.mail import service as mail
 from service.mail.models import MessageKind
@@ -21,6 +24,7 @@ from service.mail.service import Attachment
 from service.registration.checkin import QR_CONTENT_ID, checkin_url, qr_attachment
 from service.registration.links import join_url, manage_url
 from service.registration.models import Registration, RegistrationStatus
+from service.text import plain_text, render_markdown
 from service.urls import absolute_url
 
 
@@ -49,9 +53,11 @@ def queue_message(
     dedupe_key: str,
     *,
     calendar: bool = False,
+    extra: dict[str, Any] | None = None,
 ) -> bool:
     """Queue one registration message in the caller's unit of work; False if its
-    ``dedupe_key`` was queued before."""
+    ``dedupe_key`` was queued before. ``extra``: short texts the message states as they were
+    when it was queued (the changes told, the organisers' message)."""
     return mail.queue_message(
         kind=kind,
         dedupe_key=dedupe_key,
@@ -64,6 +70,7 @@ def queue_message(
             "registration_id": registration.id,
             "event_id": registration.event_id,
             "calendar": calendar,
+            **(extra or {}),
         },
         now=now,
         event_id=registration.event_id,
@@ -81,21 +88,14 @@ def resend_confirmation(registration_id: int, now: datetime) -> bool:
     return True
 
 
-def notify_registrants(event: Event, template: str, now: datetime) -> int:
-    """Tell everyone registered or waiting about a change to the event (``event_changed``)
-    or its cancellation (``event_cancelled``): one message each, once per version of the
-    event. One unit of work (or part of the caller's); returns how many were queued."""
+def notify_registrants(event: Event, template: str, now: datetime, *, message: str = "") -> int:
+    """Tell everyone registered or waiting about the event's cancellation (``event_cancelled``,
+    with the organisers' ``message``) or its reinstatement (``event_reinstated``): one message
+    each, once per version of the event. One unit of work (or part of the caller's); returns
+    how many were queued."""
     queued = 0
     with unit_of_work(lock_wait=current_app.config["LOCK_WAIT_SECONDS"]):
-        registrations = db.session.scalars(
-            select(Registration)
-            .where(
-                Registration.event_id == event.id,
-                Registration.status != RegistrationStatus.CANCELLED,
-            )
-            .order_by(Registration.id)
-        )
-        for registration in registrations:
+        for registration in _registered_or_waiting(event):
             queued += queue_message(
                 registration,
                 template,
@@ -103,14 +103,149 @@ def notify_registrants(event: Event, template: str, now: datetime) -> int:
                 now,
                 f"{template}:{event.id}:{event.sequence}:{registration.id}",
                 calendar=registration.is_confirmed,
+                extra={"message": message} if message else None,
             )
     return queued
+
+
+# What registrants are told about when it changes, in the order the message lists it.
+TOLD_FIELDS = ("starts_at", "ends_at", "format", "venue", "address", "join_url")
+_TIMES = ("starts_at", "ends_at")
+
+
+def changes_between(before: dict[str, Any], after: dict[str, Any]) -> list[dict[str, str]]:
+    """What changed of ``TOLD_FIELDS`` (their values before and after), as a message's params
+    keep it: old and new values as text (times in ISO, in UTC), but never a joining link,
+    which only the person's own link reveals."""
+    changes = []
+    for field in TOLD_FIELDS:
+        old, new = before[field], after[field]
+        if old == new:
+            continue
+        if field == "join_url":
+            changes.append({"field": field})
+        else:
+            changes.append({"field": field, "old": _as_text(old), "new": _as_text(new)})
+    return changes
+
+
+def told_fields(event: Event) -> dict[str, Any]:
+    return {field: getattr(event, field) for field in TOLD_FIELDS}
+
+
+def _as_text(value: Any) -> str:
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat()
+    return str(value)
+
+
+def changes_for(
+    registration: Registration, changes: list[dict[str, str]], *, online: bool
+) -> list[dict[str, str]]:
+    """The changes this person hears about: a new joining link only matters to someone
+    confirmed for an event with an online part."""
+    hears_of_link = registration.is_confirmed and online
+    return [change for change in changes if change["field"] != "join_url" or hears_of_link]
+
+
+def audience(event: Event, changes: list[dict[str, str]], *, online: bool) -> tuple[int, int]:
+    """How many confirmed and how many waiting would be told of ``changes``."""
+    confirmed = waiting = 0
+    for registration in _registered_or_waiting(event):
+        if changes_for(registration, changes, online=online):
+            confirmed += registration.is_confirmed
+            waiting += registration.is_waiting
+    return confirmed, waiting
+
+
+def notify_changes(event: Event, changes: list[dict[str, str]], now: datetime) -> int:
+    """Tell each person registered or waiting what changed of what concerns them (old and
+    new), in the caller's unit of work; returns how many were queued."""
+    queued = 0
+    for registration in _registered_or_waiting(event):
+        told = changes_for(registration, changes, online=event.is_online)
+        if told:
+            queued += queue_message(
+                registration,
+                "event_changed",
+                MessageKind.EVENT_UPDATE,
+                now,
+                # The time too: a new joining link does not change the calendar's sequence.
+                f"event_changed:{event.id}:{event.sequence}:{registration.id}:{now.isoformat()}",
+                calendar=registration.is_confirmed,
+                extra={"changes": told},
+            )
+    return queued
+
+
+def registered_and_waiting(event: Event) -> tuple[int, int]:
+    """How many are confirmed and how many waiting: who hears of a cancellation."""
+    people = _registered_or_waiting(event)
+    return sum(r.is_confirmed for r in people), sum(r.is_waiting for r in people)
+
+
+def _registered_or_waiting(event: Event) -> list[Registration]:
+    return list(
+        db.session.scalars(
+            select(Registration)
+            .where(
+                Registration.event_id == event.id,
+                Registration.status != RegistrationStatus.CANCELLED,
+            )
+            .order_by(Registration.id)
+        )
+    )
+
+
+@dataclass(frozen=True)
+class ChangeLine:
+    label: str  # "Starts"
+    old: str  # "" for the joining link, which is never shown
+    new: str
+
+
+CHANGE_LABELS = {
+    "starts_at": _l("Starts"),
+    "ends_at": _l("Ends"),
+    "format": _l("Format"),
+    "venue": _l("Venue"),
+    "address": _l("Address"),
+    "join_url": _l("Joining link"),
+}
+FORMAT_NAMES = {
+    EventFormat.ONLINE: _l("Online"),
+    EventFormat.IN_PERSON: _l("In person"),
+    EventFormat.HYBRID: _l("In person and online"),
+}
+
+
+def describe_changes(event: Event, changes: list[dict[str, str]]) -> list[ChangeLine]:
+    """The changes in words, in the current language, times in the event's zone."""
+    return [
+        ChangeLine(
+            str(CHANGE_LABELS[change["field"]]),
+            _in_words(event, change["field"], change.get("old", "")),
+            _in_words(event, change["field"], change.get("new", "")),
+        )
+        for change in changes
+    ]
+
+
+def _in_words(event: Event, field: str, value: str) -> str:
+    if field == "join_url":
+        return ""
+    if field in _TIMES:
+        return format_moment(datetime.fromisoformat(value), event.zone)
+    if field == "format":
+        return str(FORMAT_NAMES[EventFormat(value)])
+    return value or _("(none)")
 
 
 @mail.message_builder(
     "registration/waiting_list",
     "registration/event_changed",
     "registration/event_cancelled",
+    "registration/event_reinstated",
 )
 def registration_content(params: dict[str, Any], memo: dict[Any, Any]) -> mail.MessageContent:
     """The person's registration as it is when the message goes out, and the calendar file."""
@@ -126,7 +261,11 @@ def registration_content(params: dict[str, Any], memo: dict[Any, Any]) -> mail.M
         attachments.append(
             Attachment(f"{event.slug}.ics", "text/calendar; method=PUBLISH", memo[key])
         )
-    return mail.MessageContent(message_context(registration), attachments)
+    context = message_context(registration)
+    context["changes"] = describe_changes(registration.event, params.get("changes", []))
+    context["message_html"] = render_markdown(params.get("message"))
+    context["message_text"] = plain_text(params.get("message"))
+    return mail.MessageContent(context, attachments)
 
 
 @mail.message_builder("registration/confirmation", "registration/promoted")

@@ -23,17 +23,23 @@ from service.access import service as access
 from service.access.models import EventRole
 from service.db import unit_of_work
 from service.events import service as events
-from service.events.models import Event, EventStatus
-from service.events.schema import EventDataError
+from service.events.models import Event, EventFormat, EventStatus
+from service.events.schema import EventDataError, parse_events
 from service.events.service import PUBLIC_STATUSES
 from service.extensions import db
 from service.identity import normalise_email
 from service.mail.models import MessageKind
 from service.registration.models import Answer, Registration, RegistrationStatus
 from service.registration.notifications import (
+    TOLD_FIELDS,
+    audience,
+    changes_between,
+    notify_changes,
     notify_registrants,
     queue_confirmation,
     queue_message,
+    registered_and_waiting,
+    told_fields,
 )
 
 
@@ -313,6 +319,34 @@ class SavedEvent:
     promoted: int  # people the new capacity took off the waiting list
 
 
+@dataclass(frozen=True)
+class PendingChanges:
+    """What saving the form would change that registrants hear about, and who would hear."""
+
+    changes: list[dict[str, str]]  # as ``notifications.changes_between`` gives them
+    confirmed: int
+    waiting: int
+
+    @property
+    def told(self) -> int:
+        return self.confirmed + self.waiting
+
+
+def pending_changes(event: Event, document: dict[str, Any]) -> PendingChanges:
+    """What ``update_event`` would tell the registrants of the published ``event`` if
+    ``document`` were saved (nothing is written). Raises ``EventDataError``."""
+    if event.status is not EventStatus.PUBLISHED:
+        return PendingChanges([], 0, 0)
+    [data] = parse_events(document)
+    changes = changes_between(
+        told_fields(event), {field: getattr(data, field) for field in TOLD_FIELDS}
+    )
+    # A new joining link matters if the event will have an online part to join.
+    online = data.format is not EventFormat.IN_PERSON
+    confirmed, waiting = audience(event, changes, online=online) if changes else (0, 0)
+    return PendingChanges(changes, confirmed, waiting)
+
+
 def update_event(
     original_slug: str | None,
     document: dict[str, Any],
@@ -324,19 +358,21 @@ def update_event(
     """Save the organisers' event form (``original_slug`` None creates the event, and
     ``created_by``, an organiser's id, becomes its manager), hold it to its capacity
     (``fit_capacity``) and, when ``notify`` and a field registrants care about changed on a
-    published event, tell them: one unit of work under the event's lock.
-    Raises ``EventDataError`` (by field; nothing saved) or ``TryAgain``."""
+    published event, tell each of them what changed, old and new: one unit of work under the
+    event's lock. Raises ``EventDataError`` (by field; nothing saved) or ``TryAgain``."""
     try:
         with unit_of_work(lock_wait=current_app.config["LOCK_WAIT_SECONDS"]):
+            before = None
             if original_slug is not None:
-                _lock_event(Event.slug == original_slug)
+                locked = _lock_event(Event.slug == original_slug)
+                before = told_fields(locked) if locked is not None else None
             event, changed = events.save_event(original_slug, document)
             if original_slug is None and created_by is not None:
                 access.grant_event_role(created_by, event.id, EventRole.MANAGER)
             promoted = fit_capacity(event, now)
             told = (
-                notify_registrants(event, "event_changed", now)
-                if notify and changed and event.status is EventStatus.PUBLISHED
+                notify_changes(event, changes_between(before, told_fields(event)), now)
+                if notify and before and changed and event.status is EventStatus.PUBLISHED
                 else 0
             )
     except OperationalError as error:
@@ -354,20 +390,50 @@ def import_events(document: Any, now: datetime) -> list[tuple[Event, bool]]:
     return results
 
 
-def change_status(event: Event, status: EventStatus, now: datetime) -> int:
+class ReinstateInstead(Exception):
+    """A cancelled event is reinstated (``reinstate_event``), never simply published."""
+
+
+def change_status(event: Event, status: EventStatus, now: datetime, *, message: str = "") -> int:
     """Publish, unpublish or cancel ``event``; cancelling a published event tells everyone
-    registered or waiting, in the same unit of work. Returns how many were told; raises
+    registered or waiting (with the organisers' ``message``, Markdown), in the same unit of
+    work. Returns how many were told; raises ``ReinstateInstead`` for publishing a cancelled
+    event, or ``TryAgain``."""
+    try:
+        with unit_of_work(lock_wait=current_app.config["LOCK_WAIT_SECONDS"]):
+            events.lock_event(event)
+            if status is EventStatus.PUBLISHED and event.is_cancelled:
+                raise ReinstateInstead
+            was_published = event.status is EventStatus.PUBLISHED
+            events.set_status(event, status)
+            if status is EventStatus.CANCELLED and was_published:
+                return notify_registrants(event, "event_cancelled", now, message=message)
+    except OperationalError as error:
+        raise TryAgain from error
+    return 0
+
+
+def reinstate_event(event: Event, tell: bool, now: datetime) -> int | None:
+    """Publish the cancelled ``event`` again (its calendar files go back to confirmed, with a
+    higher sequence); the registrations kept through the cancellation stand as they were.
+    When ``tell``, everyone registered or waiting, who was told of the cancellation, hears it
+    is back on. Returns how many were told, None when the event was not cancelled; raises
     ``TryAgain``."""
     try:
         with unit_of_work(lock_wait=current_app.config["LOCK_WAIT_SECONDS"]):
             events.lock_event(event)
-            was_published = event.status is EventStatus.PUBLISHED
-            events.set_status(event, status)
-            if status is EventStatus.CANCELLED and was_published:
-                return notify_registrants(event, "event_cancelled", now)
+            if not event.is_cancelled:
+                return None
+            events.set_status(event, EventStatus.PUBLISHED)
+            return notify_registrants(event, "event_reinstated", now) if tell else 0
     except OperationalError as error:
         raise TryAgain from error
-    return 0
+
+
+def people_to_tell(event: Event) -> tuple[int, int]:
+    """How many are registered and how many waiting: who hears of a cancellation or a
+    reinstatement."""
+    return registered_and_waiting(event)
 
 
 def _places_left(event: Event) -> int | None:

@@ -33,6 +33,8 @@ MAY_CREATE = {"admin", "manager", "statement manager", "no role"}
 ALLOWED = {
     "manage_events.edit_event": {"manager"},
     "manage_events.change_status": {"manager"},
+    "manage_events.cancel_event": {"manager"},
+    "manage_events.reinstate_event": {"manager"},
     "manage_events.preview_event": {"manager", "viewer"},
     "manage_events.scheduled_mail": {"manager"},
     "manage_events.questions": {"manager"},

@@ -126,7 +126,16 @@ def event_cancelled(language: str) -> str:
     meeting()
     register("Ana Flores", ANA, language)
     settle(NOW)
-    registration.change_status(events.get_event(SLUG), EventStatus.CANCELLED, LATER)
+    registration.change_status(
+        events.get_event(SLUG), EventStatus.CANCELLED, LATER, message="We meet **next month**."
+    )
+    return ANA
+
+
+def event_reinstated(language: str) -> str:
+    event_cancelled(language)
+    settle(LATER)
+    registration.reinstate_event(events.get_event(SLUG), True, LATER + timedelta(hours=1))
     return ANA
 
 
@@ -207,6 +216,7 @@ SCENARIOS: dict[str, Callable[[str], str]] = {
     "registration-cancelled": registration_cancelled,
     "event-changed": event_changed,
     "event-cancelled": event_cancelled,
+    "event-reinstated": event_reinstated,
     "attendee-reminder": attendee_reminder,
     "speaker-reminder": speaker_reminder,
     "announcement": announcement,

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from service.events import service as events
 from service.events.models import EventStatus
 from service.extensions import db
-from service.mail.models import MessageKind, OutboxMessage
+from service.mail.models import OutboxMessage
 from service.registration.models import Registration, RegistrationStatus
 from tests.events.test_pages import text_of
 from tests.organisers.conftest import logged_in as log_in
@@ -145,81 +145,6 @@ def test_mistakes_get_a_clear_message_and_keep_the_input(app, logged_in, fields,
     assert message in text_of(response)
     assert 'value="Ollie Vargas"' in response.get_data(as_text=True)
     assert stored(app) is None
-
-
-def registrants(app, event_id, make_registration):
-    now = datetime(2031, 10, 1, tzinfo=UTC)
-    make_registration(event_id, "one@example.org", created_at=now)
-    make_registration(
-        event_id, "two@example.org", created_at=now, status=RegistrationStatus.WAITING
-    )
-    make_registration(
-        event_id, "gone@example.org", created_at=now, status=RegistrationStatus.CANCELLED
-    )
-
-
-def updates(app) -> list[str]:
-    with app.app_context():
-        return sorted(
-            db.session.scalars(
-                select(OutboxMessage.recipient).where(
-                    OutboxMessage.kind == MessageKind.EVENT_UPDATE
-                )
-            )
-        )
-
-
-def test_a_new_time_with_notify_mails_each_registrant_once(app, logged_in, make_registration):
-    logged_in.post("/organisers/events/new", data=form(logged_in, "/organisers/events/new"))
-    edit = "/organisers/events/bolivia-what-next/edit"
-    logged_in.post(
-        "/organisers/events/bolivia-what-next/status",
-        data={"csrf_token": csrf_token(logged_in, edit), "status": "published"},
-    )
-    registrants(app, stored(app).id, make_registration)
-    logged_in.post(edit, data=form(logged_in, edit, summary="A new summary", notify="y"))
-    assert updates(app) == []  # nothing they need to know changed
-    response = logged_in.post(
-        edit,
-        data=form(
-            logged_in, edit, starts_at="2031-10-26T19:00", ends_at="2031-10-26T20:30", notify="y"
-        ),
-    )
-    assert "2 registrant(s) will be told about the change." in text_of(
-        logged_in.get(response.headers["Location"])
-    )
-    assert updates(app) == ["one@example.org", "two@example.org"]
-    logged_in.post(
-        edit,
-        data=form(
-            logged_in, edit, starts_at="2031-10-26T19:00", ends_at="2031-10-26T20:30", notify="y"
-        ),
-    )
-    assert len(updates(app)) == 2  # saving the same again tells nobody twice
-    logged_in.post(
-        edit,
-        data=form(
-            logged_in, edit, venue="", starts_at="2031-10-26T19:30", ends_at="2031-10-26T20:30"
-        ),
-    )
-    assert len(updates(app)) == 2  # without "notify", nobody is told
-
-
-def test_cancelling_tells_registrants(app, logged_in, make_registration):
-    logged_in.post("/organisers/events/new", data=form(logged_in, "/organisers/events/new"))
-    edit = "/organisers/events/bolivia-what-next/edit"
-    logged_in.post(
-        "/organisers/events/bolivia-what-next/status",
-        data={"csrf_token": csrf_token(logged_in, edit), "status": "published"},
-    )
-    registrants(app, stored(app).id, make_registration)
-    logged_in.post(
-        "/organisers/events/bolivia-what-next/status",
-        data={"csrf_token": csrf_token(logged_in, edit), "status": "cancelled"},
-    )
-    assert stored(app).status is EventStatus.CANCELLED
-    assert updates(app) == ["one@example.org", "two@example.org"]
-    assert "This event has been cancelled." in text_of(logged_in.get("/events/bolivia-what-next"))
 
 
 def test_another_events_slug_is_refused(app, logged_in, make_event):
