@@ -10,6 +10,7 @@ errors are where labels usually break.
 
 from __future__ import annotations
 
+import secrets
 from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -62,11 +63,11 @@ SKIPPED_ENDPOINTS = {
 
 ERRORS = ".error, [aria-invalid=true], [role=alert]"  # what a refused form shows
 
-Browsers = Callable[[str], Page]
+OpenPage = Callable[[str], Page]
 
 
 @pytest.fixture
-def open_page(browser: Browser) -> Iterator[Browsers]:
+def open_page(browser: Browser) -> Iterator[OpenPage]:
     """A page in a new axe context (see tests/e2e/axe.py) for the language given."""
     contexts: list[BrowserContext] = []
 
@@ -82,7 +83,7 @@ def open_page(browser: Browser) -> Iterator[Browsers]:
 
 @pytest.fixture
 def admin(live_app: Flask) -> str:
-    email = f"axe-admin-{utc_now().timestamp():.0f}@example.org"
+    email = f"axe-admin-{secrets.token_hex(4)}@example.org"
     with live_app.app_context():
         create_organiser(email, PASSWORD, admin=True)
     return email
