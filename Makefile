@@ -55,7 +55,8 @@ deploy-tools:
 	  else echo "deploy tests need nginx, caddy and shellcheck: sudo apt-get install nginx caddy shellcheck"; fi; \
 	fi
 
-# ical.js, the parser inside Thunderbird, Nextcloud and FullCalendar, to read our .ics as they do.
+# ical.js, the parser inside Thunderbird, Nextcloud and FullCalendar, to read our .ics as they do;
+# axe-core, to check the pages' accessibility in the browser tests.
 calendar-tools: node_modules/.package-lock.json
 
 node_modules/.package-lock.json: package.json
