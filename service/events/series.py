@@ -99,7 +99,7 @@ class TryAgain(RuntimeError):
 class Copies:
     events: list[Event]  # the new drafts, in date order
     series: EventSeries | None  # for a repeat: the series the original and the copies are in
-    moved_to_last: list[date]  # monthly dates of a 5th weekday the month lacks: its last one
+    moved_to_last: list[datetime]  # monthly starts on the last such weekday: no 5th one
 
 
 @dataclass(frozen=True)
@@ -151,20 +151,21 @@ def copy_event(
 
 def plan_starts(
     first: datetime, zone: ZoneInfo, repeat: Repeat | None, count: int
-) -> tuple[list[datetime], list[date]]:
+) -> tuple[list[datetime], list[datetime]]:
     """The starts of ``count`` events from ``first`` (in ``zone``), each at its wall-clock
-    time, and the monthly dates moved to the month's last such weekday. Raises ``CopyError``
-    for a date on which that time does not exist (the clocks go forward through it)."""
-    days, moved = [first.date()], []
+    time, and those of them (monthly) moved to the month's last such weekday. Raises
+    ``CopyError`` for a date on which that time does not exist (the clocks skip it)."""
+    days, moved = [first.date()], set()
     for step in range(1, count):
         if repeat is Repeat.MONTHLY:
             day, was_moved = same_weekday_of_month(first.date(), step)
             if was_moved:
-                moved.append(day)
+                moved.add(day)
         else:
             day = first.date() + timedelta(weeks=step * (2 if repeat is Repeat.FORTNIGHTLY else 1))
         days.append(day)
-    return [_wall_time(day, first.time(), zone) for day in days], moved
+    starts = [_wall_time(day, first.time(), zone) for day in days]
+    return starts, [start for start in starts if start.date() in moved]
 
 
 def same_weekday_of_month(anchor: date, months_later: int) -> tuple[date, bool]:
