@@ -149,12 +149,10 @@ def show_series(slug: str) -> str:
     """The dates of the event's series that the account may see, drafts too."""
     event = _event_or_404(slug)
     found = series.get_series(event.series_id) if event.series_id is not None else None
-    if found is None:
-        abort(404)
     visible = access.visible_event_ids(current_user)
     events = [
         member
-        for member in series.series_events(found.id)
+        for member in (series.series_events(found.id) if found is not None else [])
         if visible is None or member.id in visible
     ]
     return render_template("events/manage/series.html", event=event, series=found, events=events)
