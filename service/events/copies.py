@@ -81,9 +81,9 @@ def duplicate_event(slug: str) -> str | BaseResponse | tuple[str, int]:
         if copies is not None:
             flash(_("A draft copy is made: check it, then publish it."), "ok")
             return redirect(url_for("manage_events.edit_event", slug=copies.events[0].slug))
-    return render_template(
-        "events/manage/copy.html", event=event, form=form, repeating=False
-    ), (400 if form.errors or form.form_errors else 200)
+    return render_template("events/manage/copy.html", event=event, form=form, repeating=False), (
+        400 if form.errors or form.form_errors else 200
+    )
 
 
 @bp.route("/events/<slug>/repeat", methods=["GET", "POST"])
@@ -114,9 +114,9 @@ def repeat_event(slug: str) -> str | BaseResponse | tuple[str, int]:
                     "ok",
                 )
             return redirect(url_for(".show_series", slug=slug))
-    return render_template(
-        "events/manage/copy.html", event=event, form=form, repeating=True
-    ), (400 if form.errors or form.form_errors else 200)
+    return render_template("events/manage/copy.html", event=event, form=form, repeating=True), (
+        400 if form.errors or form.form_errors else 200
+    )
 
 
 def _make_copies(

@@ -184,9 +184,7 @@ def same_weekday_of_month(anchor: date, months_later: int) -> tuple[date, bool]:
 
 def _wall_time(day: date, clock: time, zone: ZoneInfo) -> datetime:
     moment = datetime.combine(day, clock.replace(tzinfo=None, fold=0), tzinfo=zone)
-    if moment.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != moment.replace(
-        tzinfo=None
-    ):
+    if moment.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != moment.replace(tzinfo=None):
         raise CopyError(
             _(
                 "%(time)s does not exist on %(date)s in %(zone)s: the clocks go forward then.",
@@ -271,7 +269,7 @@ def _series_for(source: Event) -> EventSeries:
 
 
 def _base_slug(slug: str) -> str:
-    """The slug without a date a copy added (a copy of a copy is not ``…-2027-03-04-2027-04-01``)."""
+    """The slug without the date a copy added: a copy of a copy gets one date, not two."""
     return _DATE_SUFFIX.sub("", slug) or slug
 
 

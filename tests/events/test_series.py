@@ -140,8 +140,12 @@ def test_weekly_repeat_makes_a_series_with_the_original(app_context, make_event)
     assert {copy.series_id for copy in copies.events} == {copies.series.id}
     assert _event().series_id == copies.series.id
     # Repeating again from any date of it adds to the same series.
-    more = _copy(copies.events[-1].slug, repeat=series.Repeat.FORTNIGHTLY, count=2,
-                 starts_at=datetime(2027, 5, 31, 18, 30, tzinfo=LONDON))
+    more = _copy(
+        copies.events[-1].slug,
+        repeat=series.Repeat.FORTNIGHTLY,
+        count=2,
+        starts_at=datetime(2027, 5, 31, 18, 30, tzinfo=LONDON),
+    )
     assert [copy.starts_at.date() for copy in more.events] == [date(2027, 5, 31), date(2027, 6, 14)]
     assert more.series.id == copies.series.id
     assert db.session.scalar(select(func.count()).select_from(EventSeries)) == 1
@@ -156,9 +160,7 @@ def test_monthly_keeps_the_weekday_of_the_month():
     assert series.same_weekday_of_month(date(2027, 12, 3), 1) == (date(2028, 1, 7), False)
 
 
-def test_a_fifth_weekday_the_month_lacks_becomes_its_last_one_and_says_so(
-    app_context, make_event
-):
+def test_a_fifth_weekday_the_month_lacks_becomes_its_last_one_and_says_so(app_context, make_event):
     make_event()
     # 30 March 2027 is the 5th Tuesday; April has four, May has none past the 25th.
     copies = _copy(
@@ -168,7 +170,10 @@ def test_a_fifth_weekday_the_month_lacks_becomes_its_last_one_and_says_so(
     )
     days = [copy.starts_at.astimezone(LONDON).date() for copy in copies.events]
     assert days == [date(2027, 3, 30), date(2027, 4, 27), date(2027, 5, 25), date(2027, 6, 29)]
-    assert [start.date() for start in copies.moved_to_last] == [date(2027, 4, 27), date(2027, 5, 25)]
+    assert [start.date() for start in copies.moved_to_last] == [
+        date(2027, 4, 27),
+        date(2027, 5, 25),
+    ]
 
 
 def test_london_keeps_half_past_six_in_winter_and_summer(app_context, make_event):
@@ -372,8 +377,15 @@ def test_cli_monthly_series_prints_each_slug_and_notes_the_moved_dates(app, runn
     make_event()
     result = runner.invoke(
         args=[
-            "events", "duplicate", "solidarity-meeting",
-            "--starts-at", "2027-03-30T18:30", "--repeat", "monthly", "--count", "3",
+            "events",
+            "duplicate",
+            "solidarity-meeting",
+            "--starts-at",
+            "2027-03-30T18:30",
+            "--repeat",
+            "monthly",
+            "--count",
+            "3",
         ]
     )
     assert result.exit_code == 0, result.output
@@ -399,18 +411,34 @@ def test_cli_monthly_series_prints_each_slug_and_notes_the_moved_dates(app, runn
         (["solidarity-meeting", "--starts-at", "2020-05-03T18:30"], "in the future"),
         (["solidarity-meeting", "--starts-at", "2027-03-28T01:30"], "does not exist"),
         (
-            ["solidarity-meeting", "--starts-at", "2027-05-03T18:30", "--repeat", "daily",
-             "--count", "2"],
+            [
+                "solidarity-meeting",
+                "--starts-at",
+                "2027-05-03T18:30",
+                "--repeat",
+                "daily",
+                "--count",
+                "2",
+            ],
             "daily",
         ),
         (
-            ["solidarity-meeting", "--starts-at", "2027-05-03T18:30", "--repeat", "weekly",
-             "--count", "53"],
+            [
+                "solidarity-meeting",
+                "--starts-at",
+                "2027-05-03T18:30",
+                "--repeat",
+                "weekly",
+                "--count",
+                "53",
+            ],
             "53",
         ),
         (["solidarity-meeting", "--starts-at", "2027-05-03T18:30", "--count", "2"], "together"),
-        (["solidarity-meeting", "--starts-at", "2027-05-03T18:30", "--repeat", "weekly"],
-         "together"),
+        (
+            ["solidarity-meeting", "--starts-at", "2027-05-03T18:30", "--repeat", "weekly"],
+            "together",
+        ),
     ],
 )
 def test_cli_bad_input_exits_2_and_writes_nothing(app, runner, make_event, arguments, message):

@@ -47,7 +47,8 @@ def test_duplicate_makes_a_draft_its_maker_manages(app, client, manager):
     assert 'value="2027-04-26T18:30"' in page.get_data(as_text=True)  # a week later suggested
 
     response = client.post(
-        DUPLICATE, data={"csrf_token": csrf_token(client, DUPLICATE), "starts_at": "2027-05-03T19:00"}
+        DUPLICATE,
+        data={"csrf_token": csrf_token(client, DUPLICATE), "starts_at": "2027-05-03T19:00"},
     )
 
     assert response.status_code == 302
@@ -68,7 +69,9 @@ def test_duplicate_makes_a_draft_its_maker_manages(app, client, manager):
             )
         )
         assert role is EventRole.MANAGER
-        entry = db.session.scalar(sa.select(AuditEntry).where(AuditEntry.action == "events.duplicate"))
+        entry = db.session.scalar(
+            sa.select(AuditEntry).where(AuditEntry.action == "events.duplicate")
+        )
         assert (entry.subject, entry.actor, entry.detail) == (
             "solidarity-meeting-2027-05-03",
             "rosa@example.org",
@@ -144,7 +147,9 @@ def test_the_door_and_viewers_may_not_copy(app, client, make_event, make_organis
     logged_in(client, with_role(app, make_organiser, event.id, role))
     assert client.get(path).status_code == 403
     token = csrf_token(client, "/organisers/")
-    assert client.post(path, data={"csrf_token": token, "starts_at": "2027-05-03T18:30"}).status_code in (403, 405)
+    assert client.post(
+        path, data={"csrf_token": token, "starts_at": "2027-05-03T18:30"}
+    ).status_code in (403, 405)
     assert len(_slugs_and_statuses(app)) == 1
 
 
