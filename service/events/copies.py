@@ -166,5 +166,7 @@ def _event_or_404(slug: str) -> Event:
 
 
 def _next_week(event: Event) -> datetime:
-    """The form's first suggestion: a week after the event, at the same local time."""
-    return event.starts_at.astimezone(event.zone).replace(tzinfo=None) + timedelta(weeks=1)
+    """The form's first suggestion: a week after the event at the same local time, or as
+    many weeks as it takes to be in the future."""
+    weeks = max(1, (utc_now() - event.starts_at) // timedelta(weeks=1) + 1)
+    return event.starts_at.astimezone(event.zone).replace(tzinfo=None) + timedelta(weeks=weeks)

@@ -3,6 +3,9 @@ managed by whoever made them, the monthly note, refusals that change nothing, an
 
 from __future__ import annotations
 
+import re
+from datetime import datetime, timedelta
+
 import pytest
 import sqlalchemy as sa
 
@@ -12,6 +15,7 @@ from service.events import service as events
 from service.events.models import Event, EventStatus
 from service.extensions import db
 from tests.access.test_roles import with_role
+from tests.events.fixtures import LONDON
 from tests.events.test_pages import text_of
 from tests.organisers.conftest import logged_in, manager_of, snapshot
 from tests.registration.fixtures import csrf_token
@@ -193,3 +197,13 @@ def test_the_series_page_shows_only_the_dates_the_account_may_see(
 def _id_of(app, slug: str) -> int:
     with app.app_context():
         return events.get_event(slug).id
+
+
+def test_a_past_event_suggests_its_next_weekday_to_come(app, client, make_event, make_organiser):
+    event = make_event(starts_at="2020-01-06T18:30:00+00:00", ends_at="2020-01-06T20:00:00+00:00")
+    logged_in(client, manager_of(app, make_organiser("rosa@example.org"), event.id))
+    suggested = re.search(r'name="starts_at"[^>]*value="([^"]+)"', client.get(DUPLICATE).text)
+    when = datetime.fromisoformat(suggested.group(1))
+    assert when.weekday() == 0 and when.strftime("%H:%M") == "18:30"  # Mondays, 18:30 GMT
+    now = datetime.now(LONDON).replace(tzinfo=None)
+    assert now < when < now + timedelta(days=8)
