@@ -56,6 +56,7 @@ def register_blueprints(app: Flask) -> None:
     from service.access.team import bp as team_bp
     from service.audit.views import bp as audit_bp
     from service.events.api import bp as events_api_bp
+    from service.events.copies import bp as event_copies_bp
     from service.events.manage import bp as manage_events_bp
     from service.events.views import bp as events_bp
     from service.mail.views import bp as mail_bp
@@ -81,6 +82,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(organisers_bp)
     app.register_blueprint(second_factor_bp)
     app.register_blueprint(manage_events_bp)
+    app.register_blueprint(event_copies_bp)
     app.register_blueprint(attendees_bp)
     app.register_blueprint(door_bp)
     app.register_blueprint(checkin_links_bp)

@@ -1,9 +1,11 @@
-"""``flask events dump|import``: copy events, or bring them from another tool, as JSON; and
-``flask events export``: an event's attendees as CSV."""
+"""``flask events dump|import``: copy events, or bring them from another tool, as JSON;
+``flask events duplicate``: draft copies and series; and ``flask events export``: an event's
+attendees as CSV."""
 
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import IO
 
 import click
@@ -12,7 +14,7 @@ from flask.cli import AppGroup
 from service.audit import service as audit
 from service.csv_export import write_with_progress
 from service.db import utc_now
-from service.events import service
+from service.events import series, service
 from service.events.schema import EventDataError
 from service.registration import export, roster
 from service.registration import service as registration
@@ -83,3 +85,52 @@ def export_command(slug: str, output: IO[bytes], columns: str | None, bom: bool)
         ),
     )
     click.echo(f"exported {rows} row(s)", err=True)
+
+
+@events_cli.command("duplicate")
+@click.argument("slug")
+@click.option(
+    "--starts-at",
+    required=True,
+    help="ISO date and time of the (first) copy, e.g. 2027-03-04T18:30; without an offset it "
+    "is read in the event's time zone.",
+)
+@click.option("--repeat", type=click.Choice([repeat.value for repeat in series.Repeat]))
+@click.option(
+    "--count", type=click.IntRange(1, series.MAX_COPIES), help="How many copies to repeat."
+)
+def duplicate_command(slug: str, starts_at: str, repeat: str | None, count: int | None) -> None:
+    """Copy the event SLUG as a draft starting at --starts-at (people, questions, reminders;
+    no registrations), or as --count drafts repeated --repeat, linked with it as a series.
+    Prints the new slugs, one a line."""
+    event = service.get_event(slug) if "\x00" not in slug else None  # PostgreSQL refuses NUL
+    if event is None:
+        raise click.UsageError(f"no event with slug {slug!r}")
+    if (repeat is None) != (count is None):
+        raise click.UsageError("--repeat and --count go together")
+    try:
+        moment = datetime.fromisoformat(starts_at)
+    except ValueError:
+        raise click.BadParameter(
+            f"{starts_at!r} is not an ISO date and time, e.g. 2027-03-04T18:30",
+            param_hint="--starts-at",
+        ) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=event.zone)
+    try:
+        copies = series.copy_event(
+            event,
+            moment,
+            repeat=series.Repeat(repeat) if repeat else None,
+            count=count or 1,
+            now=utc_now(),
+        )
+    except series.CopyError as error:
+        raise click.UsageError(str(error)) from None
+    except series.TryAgain:
+        raise click.ClickException("the event is busy just now: try again") from None
+    for copy in copies.events:
+        audit.record("events.duplicate", None, event=copy, detail=f"cli; copy of {slug}")
+        click.echo(copy.slug)
+    for start in copies.moved_to_last:
+        click.echo(f"note: {start.date()} is the last such weekday of its month", err=True)

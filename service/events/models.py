@@ -82,6 +82,8 @@ class Event(Localised, Base):
     personal_data_removed_at: Mapped[datetime | None]
     # Bumped whenever calendar-visible details change, so clients replace their copy.
     sequence: Mapped[int] = mapped_column(default=0)
+    # The series this event is one date of ("Repeat"); each date has its own registrations.
+    series_id: Mapped[int | None] = mapped_column(ForeignKey("event_series.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
     updated_at: Mapped[datetime] = mapped_column(default=utc_now, onupdate=utc_now)
 
@@ -179,3 +181,16 @@ class Question(Base):
     required: Mapped[bool] = mapped_column(default=False)
 
     event: Mapped[Event] = relationship(back_populates="questions")
+
+
+class EventSeries(Localised, Base):
+    """Events repeated weekly, fortnightly or monthly, listed together at ``/series/<slug>``.
+    Each date is an ordinary event; the series only links them."""
+
+    __tablename__ = "event_series"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(120), unique=True)
+    title: Mapped[Str200]
+    title_es: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)

@@ -9,7 +9,7 @@ from flask import Blueprint, Response, abort, render_template, request
 from flask_babel import lazy_gettext as _l
 
 from service.db import utc_now
-from service.events import ics, service
+from service.events import ics, series, service
 from service.events.models import Event, EventFormat, EventStatus
 from service.events.timing import event_timing, format_moment
 from service.i18n import current_language
@@ -93,6 +93,29 @@ def calendar_feed() -> Response:
         mimetype=CALENDAR_TYPE,
         headers={"Content-Disposition": 'inline; filename="events.ics"'},
     )
+
+
+@bp.get("/series/<slug>")
+def show_series(slug: str) -> str:
+    return cached_page(lambda: _render_series_page(slug))
+
+
+def _render_series_page(slug: str) -> str:
+    page = series.public_series(slug, utc_now())
+    if page is None:
+        abort(404)
+    return render_template(
+        "events/series.html",
+        page=page,
+        timings=_timings([*page.upcoming, *page.past]),
+        url=absolute_url("events.show_series", slug=slug),
+    )
+
+
+@bp.app_template_global()
+def series_of(event: Event) -> series.SeriesPage | None:
+    """For the event's page: the other public dates of its series (``events/_series.html``)."""
+    return series.series_of(event, utc_now())
 
 
 def _public_event_or_404(slug: str) -> Event:

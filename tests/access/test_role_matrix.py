@@ -19,7 +19,7 @@ from tests.conftest import base_config
 from tests.organisers.conftest import Account, logged_in
 from tests.registration.fixtures import csrf_token
 
-BLUEPRINTS = {"manage_events", "attendees", "door", "manage_statements", "team"}
+BLUEPRINTS = {"manage_events", "event_copies", "attendees", "door", "manage_statements", "team"}
 ROLES = ["admin", "manager", "door", "viewer", "statement manager", "moderator", "no role"]
 EVENT_ROLES = {"manager": EventRole.MANAGER, "door": EventRole.DOOR, "viewer": EventRole.VIEWER}
 STATEMENT_ROLES = {
@@ -39,6 +39,9 @@ ALLOWED = {
     "manage_events.scheduled_mail": {"manager"},
     "manage_events.questions": {"manager"},
     "manage_events.remove_question": {"manager"},
+    "event_copies.duplicate_event": {"manager"},
+    "event_copies.repeat_event": {"manager"},
+    "event_copies.show_series": {"manager"},
     "attendees.list_attendees": {"manager", "door", "viewer"},
     "attendees.check_in": {"manager", "door"},
     "attendees.resend_confirmation": {"manager"},

@@ -77,6 +77,7 @@ def test_the_walk_covers_the_whole_area():
     assert {endpoint.partition(".")[0] for endpoint in endpoints} == {
         "organisers",
         "manage_events",
+        "event_copies",
         "attendees",
         "door",
         "manage_statements",
