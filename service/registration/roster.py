@@ -1,17 +1,15 @@
-"""The organisers' view of an event's attendees: counts, the searchable list, check-in and
-the chart of registrations over time."""
+"""The organisers' view of an event's attendees: counts, the searchable list and check-in
+(the chart of registrations over time is ``chart``)."""
 
 from __future__ import annotations
 
 import enum
-from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import case, func, or_, select
 
 from service.db import unit_of_work
-from service.events.models import Event
 from service.extensions import db
 from service.registration.models import JoinClick, Registration, RegistrationStatus
 
@@ -102,41 +100,3 @@ def set_checked_in(registration_id: int, event_id: int, checked_in: bool, now: d
             registration.checked_in_at = None
         elif registration.checked_in_at is None:  # a second tap keeps the time they arrived
             registration.checked_in_at = now
-
-
-@dataclass(frozen=True)
-class Chart:
-    """Registrations over time as an SVG polyline: points in a 300x80 box, and the total."""
-
-    points: str
-    total: int
-    first_day: str
-    last_day: str
-
-
-def registrations_chart(event: Event, days: int = 30) -> Chart | None:
-    """Cumulative registrations (everyone who ever registered) by day, in the event's zone."""
-    moments = list(
-        db.session.scalars(
-            select(Registration.created_at)
-            .where(Registration.event_id == event.id)
-            .order_by(Registration.created_at)
-        )
-    )
-    if not moments:
-        return None
-    local_days = [moment.astimezone(event.zone).date() for moment in moments]
-    last = max(local_days)
-    first = max(min(local_days), last - timedelta(days=days - 1))
-    span = max((last - first).days, 1)
-    before = sum(1 for day in local_days if day < first)
-    per_day = Counter(day for day in local_days if day >= first)
-    running, points = before, []
-    for offset in range(span + 1):
-        running += per_day.get(first + timedelta(days=offset), 0)
-        points.append((offset, running))
-    total = len(moments)
-    coordinates = " ".join(
-        f"{300 * offset / span:.1f},{80 - 76 * count / total:.1f}" for offset, count in points
-    )
-    return Chart(coordinates, total, first.isoformat(), last.isoformat())
