@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
+from zoneinfo import available_timezones
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -70,6 +71,20 @@ def list_past(now: datetime, page: int = 1) -> tuple[list[Event], bool]:
 
 def get_public_event(slug: str) -> Event | None:
     return db.session.scalar(_public_events().where(Event.slug == slug))
+
+
+USUAL_ZONES = ("Europe/London", "America/La_Paz")
+
+
+def timezone_choices() -> list[str]:
+    """Every IANA zone for the event form's list, the group's usual ones first: the zones of
+    its events, most used first, then ``USUAL_ZONES``, then the rest in order."""
+    used = db.session.execute(
+        select(Event.timezone).group_by(Event.timezone).order_by(func.count().desc(), Event.timezone)
+    )
+    known = available_timezones()
+    first = list(dict.fromkeys([zone for (zone,) in used if zone in known] + list(USUAL_ZONES)))
+    return first + sorted(known.difference(first))
 
 
 def current_slug(old_slug: str) -> str | None:
