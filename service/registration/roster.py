@@ -11,7 +11,7 @@ from sqlalchemy import case, func, or_, select
 
 from service.db import unit_of_work
 from service.extensions import db
-from service.registration.models import JoinClick, Registration, RegistrationStatus
+from service.registration.models import Answer, JoinClick, Registration, RegistrationStatus
 
 ATTENDEES_PAGE_SIZE = 50
 
@@ -100,3 +100,16 @@ def set_checked_in(registration_id: int, event_id: int, checked_in: bool, now: d
             registration.checked_in_at = None
         elif registration.checked_in_at is None:  # a second tap keeps the time they arrived
             registration.checked_in_at = now
+
+
+def answers_of(registration_ids: list[int]) -> dict[int, dict[int, str]]:
+    """The answers of these registrations, by registration id, then question id."""
+    found: dict[int, dict[int, str]] = {}
+    rows = db.session.execute(
+        select(Answer.registration_id, Answer.question_id, Answer.value).where(
+            Answer.registration_id.in_(registration_ids)
+        )
+    )
+    for registration_id, question_id, value in rows:
+        found.setdefault(registration_id, {})[question_id] = value
+    return found
