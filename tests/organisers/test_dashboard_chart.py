@@ -67,7 +67,7 @@ def test_the_chart_speaks_the_pages_language(client, organiser, make_event, make
     client.get("/language/es")
     page = client.get(DASHBOARD).get_data(as_text=True)
     assert "Inscripciones a lo largo del tiempo" in page
-    assert "1 confirmadas, 0 en espera" in page
+    assert "confirmadas: 1, en espera: 0" in page
     months = "ene feb mar abr may jun jul ago sept oct nov dic".split()
     assert any(f" {month}</text>" in svg_of(page) for month in months)
 
