@@ -80,7 +80,9 @@ def timezone_choices() -> list[str]:
     """Every IANA zone for the event form's list, the group's usual ones first: the zones of
     its events, most used first, then ``USUAL_ZONES``, then the rest in order."""
     used = db.session.execute(
-        select(Event.timezone).group_by(Event.timezone).order_by(func.count().desc(), Event.timezone)
+        select(Event.timezone)
+        .group_by(Event.timezone)
+        .order_by(func.count().desc(), Event.timezone)
     )
     known = available_timezones()
     first = list(dict.fromkeys([zone for (zone,) in used if zone in known] + list(USUAL_ZONES)))

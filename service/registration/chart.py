@@ -108,7 +108,9 @@ def y_scale(largest: int) -> tuple[int, int]:
     return step * max(math.ceil(largest / step), 1), step
 
 
-def standing_by_day(registrations: list[Moments], zone: ZoneInfo, last: date, days: int) -> list[Day]:
+def standing_by_day(
+    registrations: list[Moments], zone: ZoneInfo, last: date, days: int
+) -> list[Day]:
     """Confirmed and waiting at the end of each local day, from the first registration's day
     (or ``days`` before ``last``, whichever is later) to ``last``."""
     if not registrations:

@@ -32,7 +32,9 @@ def with_answers(app, make_event, make_registration):
         db.session.add_all([union, needs])
         db.session.commit()
         ids = union.id, needs.id
-    ana = make_registration(event.id, "ana@example.org", created_at=datetime(2027, 3, 1, tzinfo=UTC))
+    ana = make_registration(
+        event.id, "ana@example.org", created_at=datetime(2027, 3, 1, tzinfo=UTC)
+    )
     make_registration(event.id, "luis@example.org", created_at=datetime(2027, 3, 2, tzinfo=UTC))
     with app.app_context():
         db.session.add_all(

@@ -41,9 +41,7 @@ def renamed(make_event, organiser_client):
     return organiser_client
 
 
-@pytest.mark.parametrize(
-    "suffix", ["", ".ics", "/register", "/registered?token=abc&x=1"]
-)
+@pytest.mark.parametrize("suffix", ["", ".ics", "/register", "/registered?token=abc&x=1"])
 def test_every_old_address_redirects_permanently_to_the_new_one(renamed, suffix):
     response = renamed.get(f"/events/{OLD}{suffix}")
     assert response.status_code == 301
@@ -76,9 +74,8 @@ def test_an_old_address_cannot_be_taken_by_another_event(app, renamed, make_even
 
 
 def test_the_import_refuses_an_old_address_too(app, renamed, runner, tmp_path):
-    with app.app_context():
-        with pytest.raises(EventDataError, match="old address of another event"):
-            events.import_events(event_data(slug=OLD))
+    with app.app_context(), pytest.raises(EventDataError, match="old address of another event"):
+        events.import_events(event_data(slug=OLD))
     data = tmp_path / "events.json"
     data.write_text(json.dumps(event_data(slug=OLD)))
     result = runner.invoke(args=["events", "import", str(data)])

@@ -4,9 +4,9 @@ usual ones first, still checked on the server."""
 from __future__ import annotations
 
 import re
+from zoneinfo import available_timezones
 
 import pytest
-from zoneinfo import available_timezones
 
 from service.events import service as events
 from tests.events.test_pages import text_of

@@ -16,8 +16,17 @@ from tests.events.fixtures import LONDON
 
 @pytest.mark.parametrize(
     ("largest", "scale"),
-    [(0, (1, 1)), (1, (1, 1)), (4, (4, 1)), (5, (5, 1)), (12, (15, 5)), (40, (40, 10)),
-     (100, (100, 20)), (101, (150, 50)), (2345, (2500, 500))],
+    [
+        (0, (1, 1)),
+        (1, (1, 1)),
+        (4, (4, 1)),
+        (5, (5, 1)),
+        (12, (15, 5)),
+        (40, (40, 10)),
+        (100, (100, 20)),
+        (101, (150, 50)),
+        (2345, (2500, 500)),
+    ],
 )
 def test_the_value_axis_ends_on_a_round_step_just_above_the_largest_count(largest, scale):
     top, step = chart.y_scale(largest)
