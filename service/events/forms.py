@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo, available_timezones
 
 from flask_babel import lazy_gettext as _l
 from wtforms import (
@@ -37,6 +37,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from service.events import service as events
 from service.events.models import Event, EventFormat, PersonRole, QuestionKind
 from service.events.schema import SLUG_PATTERN
 from service.forms import Form, Required
@@ -111,11 +112,13 @@ class EventForm(Form):
     description_es = TextAreaField(
         _l("Description in Spanish (Markdown)"), validators=[Length(max=50_000)]
     )
+    # A text box with a list to search (<datalist>): the group's usual zones come first.
     timezone = StringField(
         _l("Time zone"),
         validators=[Required(), Length(max=64)],
         default="Europe/London",
-        description=_l("An IANA name, like Europe/London or America/La_Paz."),
+        description=_l("Start typing a city or region, like London or La_Paz, and choose."),
+        render_kw={"list": "timezone-choices", "autocomplete": "off", "spellcheck": "false"},
     )
     starts_at = DateTimeLocalField(
         _l("Starts (in the event's time zone)"),
@@ -191,10 +194,13 @@ class EventForm(Form):
     tell = RadioField(choices=TELL_CHOICES, validators=[Optional()])
 
     def validate_timezone(self, field: StringField) -> None:
-        try:
-            ZoneInfo(field.data)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValidationError(_l("Unknown time zone: use a name like Europe/London.")) from None
+        if field.data not in available_timezones():
+            raise ValidationError(
+                _l("Unknown time zone: choose one from the list, like Europe/London.")
+            )
+
+    def timezone_choices(self) -> list[str]:
+        return events.timezone_choices()
 
     def fill_from(self, event: Event) -> None:
         """Show an existing event: its times in its own zone, its people plus empty rows."""

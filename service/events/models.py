@@ -194,3 +194,16 @@ class EventSeries(Localised, Base):
     title: Mapped[Str200]
     title_es: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
+
+
+# --- slug history ---
+class EventSlug(Base):
+    """An address an event had before it was renamed: it redirects to the event's address now,
+    and no other event may take it."""
+
+    __tablename__ = "event_slugs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(120), unique=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)

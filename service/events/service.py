@@ -6,14 +6,22 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
+from zoneinfo import available_timezones
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import Row, bindparam, func, select
+from sqlalchemy import Row, bindparam, delete, func, select
 from sqlalchemy.orm import selectinload
 
 from service.db import unit_of_work
-from service.events.models import Event, EventPerson, EventStatus, Question, Supporter
+from service.events.models import (
+    Event,
+    EventPerson,
+    EventSlug,
+    EventStatus,
+    Question,
+    Supporter,
+)
 from service.events.schema import EventData, EventDataError, PersonData, parse_events
 from service.extensions import db
 from service.text import render_markdown
@@ -63,6 +71,37 @@ def list_past(now: datetime, page: int = 1) -> tuple[list[Event], bool]:
 
 def get_public_event(slug: str) -> Event | None:
     return db.session.scalar(_public_events().where(Event.slug == slug))
+
+
+USUAL_ZONES = ("Europe/London", "America/La_Paz")
+
+
+def timezone_choices() -> list[str]:
+    """Every IANA zone for the event form's list, the group's usual ones first: the zones of
+    its events, most used first, then ``USUAL_ZONES``, then the rest in order."""
+    used = db.session.execute(
+        select(Event.timezone)
+        .group_by(Event.timezone)
+        .order_by(func.count().desc(), Event.timezone)
+    )
+    known = available_timezones()
+    first = list(dict.fromkeys([zone for (zone,) in used if zone in known] + list(USUAL_ZONES)))
+    return first + sorted(known.difference(first))
+
+
+def current_slug(old_slug: str) -> str | None:
+    """The address now of the public event that had ``old_slug`` before a rename (None for a
+    draft's old address, which must not reveal the draft)."""
+    return db.session.scalar(
+        select(Event.slug)
+        .join(EventSlug, EventSlug.event_id == Event.id)
+        .where(EventSlug.slug == old_slug, Event.status.in_(PUBLIC_STATUSES))
+    )
+
+
+def _former_owner(slug: str) -> int | None:
+    """The id of the event that had ``slug`` as an old address, if any."""
+    return db.session.scalar(select(EventSlug.event_id).where(EventSlug.slug == slug))
 
 
 def questions_of(slug: str) -> Sequence[Row[Any]]:
@@ -197,6 +236,10 @@ def import_events(document: Any) -> list[tuple[Event, bool]]:
 def _upsert_event(data: EventData) -> tuple[Event, bool]:
     event = get_event(data.slug)
     created = event is None
+    if event is None and _former_owner(data.slug) is not None:
+        raise EventDataError(
+            [f"slug {data.slug!r} is an old address of another event, and redirects to it"]
+        )
     if event is None:
         event = Event(slug=data.slug)
         db.session.add(event)
@@ -219,15 +262,33 @@ def save_event(original_slug: str | None, document: dict[str, Any]) -> tuple[Eve
         raise EventDataError(
             [f"slug {data.slug!r} is taken"], {"slug": [_("Another event has this address.")]}
         )
+    former_owner = _former_owner(data.slug)
+    if former_owner is not None and (event is None or former_owner != event.id):
+        raise EventDataError(
+            [f"slug {data.slug!r} is an old address of another event"],
+            {"slug": [_("This was another event's address, and still leads to it.")]},
+        )
     created = event is None
     if event is None:
         event = Event()
         db.session.add(event)
     before = {field: getattr(event, field) for field in NOTIFIABLE_FIELDS}
+    if not created and data.slug != event.slug:
+        _keep_old_address(event, data.slug)
     event.slug = data.slug
     _apply(event, data, created)
     changed = {field for field in NOTIFIABLE_FIELDS if before[field] != getattr(event, field)}
     return event, set() if created else changed
+
+
+def _keep_old_address(event: Event, new_slug: str) -> None:
+    """Remember the address ``event`` is leaving, so its links keep working; taking back an
+    address it had before forgets that one."""
+    db.session.execute(
+        delete(EventSlug).where(EventSlug.event_id == event.id, EventSlug.slug == new_slug)
+    )
+    db.session.add(EventSlug(event_id=event.id, slug=event.slug))
+    db.session.flush()
 
 
 def set_status(event: Event, status: EventStatus) -> None:

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from urllib.parse import quote, urlencode
 
-from flask import Blueprint, Response, abort, render_template, request
+from flask import Blueprint, Response, abort, redirect, render_template, request
 from flask_babel import lazy_gettext as _l
+from werkzeug.exceptions import NotFound
+from werkzeug.wrappers import Response as BaseResponse
 
 from service.db import utc_now
+from service.errors import render_error
 from service.events import ics, series, service
 from service.events.models import Event, EventFormat, EventStatus
 from service.events.timing import event_timing, format_moment
@@ -116,6 +120,25 @@ def _render_series_page(slug: str) -> str:
 def series_of(event: Event) -> series.SeriesPage | None:
     """For the event's page: the other public dates of its series (``events/_series.html``)."""
     return series.series_of(event, utc_now())
+
+
+# An address under /events/<slug>: the page, its .ics, and every sub-page of any area.
+_EVENT_ADDRESS = re.compile(r"/events/(?P<slug>[a-z0-9]+(?:-[a-z0-9]+)*)(?P<rest>\.ics|/.*)?")
+
+
+@bp.app_errorhandler(404)
+def follow_old_address(error: NotFound) -> BaseResponse | tuple[str, int]:
+    """A public address of a renamed event answers with a 301 to the same page at its new
+    address; anything else is the usual 404 page. Only GET and HEAD: a form sent to an old
+    address is not sent again elsewhere."""
+    found = _EVENT_ADDRESS.fullmatch(request.path)
+    if found and request.method in ("GET", "HEAD"):
+        slug = service.current_slug(found["slug"])
+        if slug is not None:
+            target = f"/events/{slug}{found['rest'] or ''}"
+            query = request.query_string.decode()
+            return redirect(f"{target}?{query}" if query else target, code=301)
+    return render_error(error)
 
 
 def _public_event_or_404(slug: str) -> Event:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from functools import wraps
 from typing import Any
 
@@ -17,6 +18,7 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response as BaseResponse
@@ -30,7 +32,7 @@ from service.i18n import safe_next
 from service.mail import service as mail
 from service.organisers import second_factor, service, totp
 from service.organisers.forms import LoginForm, PasswordForm
-from service.registration import roster
+from service.registration import chart, roster
 from service.security import forbid_storing
 from service.statements import moderation
 from service.statements import service as statements
@@ -116,6 +118,12 @@ def change_password() -> str | BaseResponse:
     return render_template("organisers/password.html", form=form)
 
 
+@bp.app_template_global()
+def chart_day(day: date, format: str = "d MMM") -> str:
+    """A day on the chart in the page's language: "3 Mar" in English, "3 mar" in Spanish."""
+    return format_date(day, format)
+
+
 @bp.get("/")
 @login_required
 def dashboard() -> str:
@@ -137,7 +145,9 @@ def dashboard() -> str:
         events=listed,
         counts={event.id: roster.attendee_counts(event.id) for event in listed},
         charts={
-            event.id: roster.registrations_chart(event) for event in listed if event.ends_at >= now
+            event.id: drawn
+            for event in listed
+            if event.ends_at >= now and (drawn := chart.registrations_chart(event, now))
         },
         exports=recent_exports(
             event_ids=access.visible_event_ids(current_user), statement_ids=visible_statements

@@ -52,8 +52,8 @@ def list_attendees(slug: str) -> str:
         status = roster.AttendeeFilter.ALL
     page = min(max(request.args.get("page", 1, type=int), 1), MAX_PAGE)
     # Whoever may not see emails (the door) may not search by them either.
-    by_email = access.may(current_user, Permission.ATTENDEES_DETAILS, event.id)
-    rows, total = roster.find_attendees(event.id, search, status, page, by_email)
+    details = access.may(current_user, Permission.ATTENDEES_DETAILS, event.id)
+    rows, total = roster.find_attendees(event.id, search, status, page, by_email=details)
     audit.record("attendees.list", current_user, event=event, detail=f"{len(rows)} row(s) shown")
     return render_template(
         "registration/manage/attendees.html",
@@ -65,6 +65,8 @@ def list_attendees(slug: str) -> str:
         pages=max((total + roster.ATTENDEES_PAGE_SIZE - 1) // roster.ATTENDEES_PAGE_SIZE, 1),
         search=search,
         status=status,
+        # Answers are personal data like emails: only for whoever may see those.
+        answers=roster.answers_of([row.id for row in rows]) if details else None,
         export_form=ExportForm(),
         columns=export.columns_for(event),
     )

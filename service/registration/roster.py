@@ -1,20 +1,18 @@
-"""The organisers' view of an event's attendees: counts, the searchable list, check-in and
-the chart of registrations over time."""
+"""The organisers' view of an event's attendees: counts, the searchable list and check-in
+(the chart of registrations over time is ``chart``)."""
 
 from __future__ import annotations
 
 import enum
 import unicodedata
-from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import case, func, or_, select
 
 from service.db import unit_of_work
-from service.events.models import Event
 from service.extensions import db
-from service.registration.models import JoinClick, Registration, RegistrationStatus
+from service.registration.models import Answer, JoinClick, Registration, RegistrationStatus
 
 ATTENDEES_PAGE_SIZE = 50
 
@@ -192,39 +190,14 @@ def undo_check_in(
     return True
 
 
-@dataclass(frozen=True)
-class Chart:
-    """Registrations over time as an SVG polyline: points in a 300x80 box, and the total."""
-
-    points: str
-    total: int
-    first_day: str
-    last_day: str
-
-
-def registrations_chart(event: Event, days: int = 30) -> Chart | None:
-    """Cumulative registrations (everyone who ever registered) by day, in the event's zone."""
-    moments = list(
-        db.session.scalars(
-            select(Registration.created_at)
-            .where(Registration.event_id == event.id)
-            .order_by(Registration.created_at)
+def answers_of(registration_ids: list[int]) -> dict[int, dict[int, str]]:
+    """The answers of these registrations, by registration id, then question id."""
+    found: dict[int, dict[int, str]] = {}
+    rows = db.session.execute(
+        select(Answer.registration_id, Answer.question_id, Answer.value).where(
+            Answer.registration_id.in_(registration_ids)
         )
     )
-    if not moments:
-        return None
-    local_days = [moment.astimezone(event.zone).date() for moment in moments]
-    last = max(local_days)
-    first = max(min(local_days), last - timedelta(days=days - 1))
-    span = max((last - first).days, 1)
-    before = sum(1 for day in local_days if day < first)
-    per_day = Counter(day for day in local_days if day >= first)
-    running, points = before, []
-    for offset in range(span + 1):
-        running += per_day.get(first + timedelta(days=offset), 0)
-        points.append((offset, running))
-    total = len(moments)
-    coordinates = " ".join(
-        f"{300 * offset / span:.1f},{80 - 76 * count / total:.1f}" for offset, count in points
-    )
-    return Chart(coordinates, total, first.isoformat(), last.isoformat())
+    for registration_id, question_id, value in rows:
+        found.setdefault(registration_id, {})[question_id] = value
+    return found

@@ -186,7 +186,7 @@ def moderate_signature(slug: str, signature_id: int, action: str) -> BaseRespons
         chosen = ModerationAction(action)
     except ValueError:
         abort(404)
-    if not moderation.moderate(statement.id, signature_id, chosen):
+    if not moderation.moderate(statement.id, signature_id, chosen, now=utc_now()):
         abort(404)
     audit.record(
         "signatures.moderate",

@@ -4,11 +4,14 @@ moderation (approve, hide, feature)."""
 from __future__ import annotations
 
 import enum
+from datetime import datetime
 
 from sqlalchemy import func, select
 
-from service.db import unit_of_work
+from service.db import unit_of_work, utc_now
 from service.extensions import db
+from service.page_cache import clear_pages
+from service.statements import service
 from service.statements.listing import PAGE_SIZE, record_change, standing
 from service.statements.models import Signature, SignatureStatus
 
@@ -20,8 +23,14 @@ class ModerationAction(enum.StrEnum):
     UNFEATURE = "unfeature"
 
 
-def moderate(statement_id: int, signature_id: int, action: ModerationAction) -> bool:
-    """Approve, hide, feature or unfeature a confirmed signature of the statement."""
+def moderate(
+    statement_id: int,
+    signature_id: int,
+    action: ModerationAction,
+    now: datetime | None = None,
+) -> bool:
+    """Approve, hide, feature or unfeature a confirmed signature of the statement. A signer
+    whose signature waited for approval is mailed once when it is approved (or featured)."""
     with unit_of_work():
         signature = db.session.get(Signature, signature_id)
         if (
@@ -32,6 +41,7 @@ def moderate(statement_id: int, signature_id: int, action: ModerationAction) -> 
         ):
             return False
         before = standing(signature)
+        was_awaiting = signature.status is SignatureStatus.AWAITING_APPROVAL
         if action is ModerationAction.APPROVE:
             signature.status = SignatureStatus.APPROVED
         elif action is ModerationAction.HIDE:
@@ -43,6 +53,10 @@ def moderate(statement_id: int, signature_id: int, action: ModerationAction) -> 
                 signature.status = SignatureStatus.APPROVED
         db.session.flush()
         record_change(signature, before)
+        if was_awaiting and signature.status is SignatureStatus.APPROVED:
+            service.queue_approved_mail(signature, now or utc_now())
+        slug = signature.statement.slug
+    clear_pages(service.page_scope(slug))
     return True
 
 

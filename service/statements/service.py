@@ -26,6 +26,7 @@ from service.extensions import db
 from service.identity import normalise_email
 from service.mail import service as mail
 from service.mail.models import MessageKind
+from service.page_cache import clear_pages
 from service.security import read_id_link, sign_link
 from service.statements.listing import (
     copy_state_to_words,
@@ -239,6 +240,26 @@ def _queue_signature_mail(signature: Signature, now: datetime, *, renew: bool = 
     )
 
 
+def page_scope(slug: str) -> str:
+    """The page cache's name for a statement's public pages (``page_cache.clear_pages``)."""
+    return f"statement:{slug}"
+
+
+def queue_approved_mail(signature: Signature, now: datetime) -> None:
+    """Tell the signer an organiser approved their signature: once, whatever happens later."""
+    mail.queue_message(
+        kind=MessageKind.SIGNATURE,
+        dedupe_key=f"signature-approved:{signature.id}:{signature.created_at.isoformat()}",
+        to=signature.email,
+        name=signature.name,
+        language=signature.language,
+        template="statements/approved",
+        params={"signature_id": signature.id},
+        now=now,
+        signature_id=signature.id,
+    )
+
+
 def renew_confirmation(signature_id: int, now: datetime) -> bool:
     """Mail a new confirmation link for an unconfirmed signature whose link expired."""
     with unit_of_work():
@@ -265,6 +286,7 @@ def confirm_signature(signature_id: int, now: datetime) -> Signature | None:
             signature.confirmed_at = now
             db.session.flush()
             record_change(signature, (0, 0))
+    clear_pages(page_scope(signature.statement.slug))  # the signer looks for their name next
     return signature
 
 
@@ -272,9 +294,12 @@ def withdraw(signature_id: int) -> bool:
     """Delete the signature, its name's words and every message to it: nothing of the person
     is left. Returns whether there was anything to delete."""
     with unit_of_work():
-        if db.session.get(Signature, signature_id) is None:
+        signature = db.session.get(Signature, signature_id)
+        if signature is None:
             return False
+        slug = signature.statement.slug
         _delete_signatures(select(Signature.id).where(Signature.id == signature_id))
+    clear_pages(page_scope(slug))
     empty_write_ahead_log(db.engine)
     return True
 
@@ -346,7 +371,7 @@ def signature_from_link(purpose: str, token: str) -> LinkedSignature | None:
     return LinkedSignature(signature, expired)
 
 
-@mail.message_builder("statements/confirm", "statements/confirmed")
+@mail.message_builder("statements/confirm", "statements/confirmed", "statements/approved")
 def signature_content(params: dict[str, Any], memo: dict[Any, Any]) -> mail.MessageContent:
     signature = db.session.get(Signature, params["signature_id"])
     if signature is None:

@@ -50,7 +50,8 @@ def _render_statement_list() -> str:
 @bp.get("/statements/<slug>")
 def show_statement(slug: str) -> str:
     return cached_page(
-        lambda: render_statement_page(_public_statement_or_404(slug), SignatureForm())
+        lambda: render_statement_page(_public_statement_or_404(slug), SignatureForm()),
+        scope=service.page_scope(slug),
     )
 
 

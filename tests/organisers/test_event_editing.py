@@ -194,21 +194,6 @@ def test_resend_and_cancel_on_someones_behalf(app, logged_in, make_event, make_r
     assert other
 
 
-def test_dashboard_draws_registrations_over_time(app, logged_in, make_event, make_registration):
-    event = make_event()
-    for number, day in enumerate((1, 1, 3, 7)):
-        make_registration(
-            event.id,
-            f"person{number}@example.org",
-            created_at=datetime(2027, 3, day, 12, tzinfo=UTC),
-        )
-    html = logged_in.get("/organisers/").get_data(as_text=True)
-    assert '<svg class="chart"' in html
-    assert "Registrations over time: 4 from 2027-03-01 to 2027-03-07" in html
-    assert 'points="0.0,42.0 ' in html  # two of four on the first day: half of 76 px up
-    assert html.rstrip().endswith("</html>")
-
-
 @pytest.mark.parametrize("path", ["/organisers/events/new", "/organisers/statements/new"])
 def test_the_address_hint_shows_where_the_page_will_be(logged_in, path):
     """The hint names its placeholder as text; as markup, "<slug>" vanished from the page."""
