@@ -270,10 +270,10 @@ def upcoming_reminders(event: Event, now: datetime) -> list[PlannedMessage]:
                     label = "too late"
                 elif reminder.due_at > now:
                     label = "scheduled"
-                elif event.starts_at <= now:
-                    label = "missed"
                 elif reminder != current:
                     label = "superseded"
+                elif event.starts_at <= now:
+                    label = "missed"
                 else:
                     label = "due"
                 planned.append(
