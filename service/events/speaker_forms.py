@@ -11,12 +11,14 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional, ValidationError
 
 from service.events.models import PersonRole, SpeakerAnswer
-from service.events.speakers import BIO_MAX_LENGTH
+from service.events.speakers import BIO_MAX_LENGTH, LANGUAGES
 from service.forms import Form, Required, ValidEmail
+from service.i18n import LANGUAGE_NAMES
 
 
 def language_choices() -> list[SelectChoice]:
-    return [SelectChoice("en", _l("English")), SelectChoice("es", _l("Spanish"))]
+    """Each language in its own name, as the site's language switch shows them."""
+    return [SelectChoice(code, LANGUAGE_NAMES[code]) for code in LANGUAGES]
 
 
 class AddSpeakerForm(Form):

@@ -94,6 +94,7 @@ def _render(event: Event, form: AddSpeakerForm, *, invite_failed: bool = False) 
         "events/manage/speakers.html",
         event=event,
         form=form,
+        invite_form=InviteForm(formdata=None),
         invite_failed=invite_failed,
         bios={person.id: render_markdown(person.bio) for person in event.people},
     )

@@ -7,19 +7,20 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+import sqlalchemy as sa
 from flask import Flask, url_for
 
 from service import create_app
 from service.access import service as access
 from service.access.models import EventRole, StatementRole
-from service.events.models import Question, QuestionKind
+from service.events.models import EventPerson, Question, QuestionKind
 from service.extensions import db
 from service.statements import service as statements
 from tests.conftest import base_config
 from tests.organisers.conftest import Account, logged_in
 from tests.registration.fixtures import csrf_token
 
-BLUEPRINTS = {"manage_events", "attendees", "manage_statements", "team"}
+BLUEPRINTS = {"manage_events", "manage_speakers", "attendees", "manage_statements", "team"}
 ROLES = ["admin", "manager", "door", "viewer", "statement manager", "moderator", "no role"]
 EVENT_ROLES = {"manager": EventRole.MANAGER, "door": EventRole.DOOR, "viewer": EventRole.VIEWER}
 STATEMENT_ROLES = {
@@ -37,6 +38,8 @@ ALLOWED = {
     "manage_events.scheduled_mail": {"manager"},
     "manage_events.questions": {"manager"},
     "manage_events.remove_question": {"manager"},
+    "manage_speakers.list_speakers": {"manager"},
+    "manage_speakers.invite_speaker": {"manager"},
     "attendees.list_attendees": {"manager", "door", "viewer"},
     "attendees.check_in": {"manager", "door"},
     "attendees.resend_confirmation": {"manager"},
@@ -58,6 +61,7 @@ ALLOWED = {
 # The routes that name one of our event's registrations or our statement's signatures.
 NAMES_OURS = {
     "attendees.check_in",
+    "manage_speakers.invite_speaker",
     "attendees.resend_confirmation",
     "attendees.cancel_registration",
     "manage_statements.moderate_signature",
@@ -120,6 +124,9 @@ def site(app: Flask, make_event, make_registration, make_statement, make_organis
             },
             "registration_id": registration.id,
             "question_id": question.id,
+            "person_id": db.session.scalars(
+                sa.select(EventPerson.id).where(EventPerson.event_id == ours.id)
+            ).first(),
             "signature_id": signature.id,
             "action": "hide",
             "organiser_id": helper.id,
@@ -145,6 +152,7 @@ FORMS = {
     "attendees.export_attendees": {"columns": ["name"]},
     "manage_statements.export_signatures": {"columns": ["name"]},
     "manage_events.change_status": {"status": "published"},
+    "manage_speakers.invite_speaker": {"language": "en"},
     "team.event_member_role": {"role": "viewer"},
     "team.statement_member_role": {"role": "moderator"},
     "team.event_team": {"email": "helper@example.org", "role": "viewer"},
