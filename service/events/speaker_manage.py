@@ -73,8 +73,7 @@ def invite_speaker(slug: str, person_id: int) -> Response | tuple[str, int]:
         audit.record("speakers.invite", current_user, event=event, detail=f"person {person.id}")
         flash(
             _(
-                "A new invitation is on its way to %(name)s; the link sent before no longer"
-                " works.",
+                "A new invitation is on its way to %(name)s; the link sent before no longer works.",
                 name=person.name,
             )
             if again

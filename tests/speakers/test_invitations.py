@@ -143,7 +143,7 @@ def test_inviting_again_revokes_the_link_sent_before(app, client, smtp, invited,
         as_text=True
     )
     dispatch(app)
-    first, second = smtp.to("evo@example.org")
+    _first, second = smtp.to("evo@example.org")
     assert second["Subject"].startswith("Invitación")
     speaker = app.test_client()
     assert speaker.get(invited).status_code == 404
@@ -275,6 +275,18 @@ def test_stale_links_keep_the_old_meaning_after_the_speaker_is_removed(app, invi
 
 def test_the_invitation_page_after_the_event_is_gone(app, invited):
     with app.app_context():
-        assert speakers.person_from_link(
-            invited.removeprefix("/speak/"), utc_now() + timedelta(days=3650)
-        ) is None
+        assert (
+            speakers.person_from_link(
+                invited.removeprefix("/speak/"), utc_now() + timedelta(days=3650)
+            )
+            is None
+        )
+
+
+def test_a_speaker_who_declined_leaves_the_json_api(app, invited):
+    answer(app.test_client(), invited, answer="declined")
+    document = app.test_client().get("/api/events/solidarity-meeting").get_json()
+    assert [person["name"] for person in document["people"]] == [
+        "Ollie Vargas",
+        "Christine Blower",
+    ]
