@@ -1,7 +1,8 @@
 """Speakers in the loop: invitations, their answers, briefs per event (issue 15, point 6)
 
-People on the bill get a language, a bio (en, es), when they were invited, their answer and
-a link secret (existing rows get a fresh one each). Unsubscriptions get an event: None keeps
+People on the bill get a language (existing rows the site's, BABEL_DEFAULT_LOCALE, which
+their briefs were written in until now), a bio (en, es), when they were invited, their answer
+and a link secret (existing rows get a fresh one each). Unsubscriptions get an event: None keeps
 the old meaning (every event), a value stops one event's mail only.
 
 Revision ID: 0019
@@ -12,6 +13,7 @@ Create Date: 2026-12-01 21:00:00
 import secrets
 
 from alembic import op
+from flask import current_app
 import sqlalchemy as sa
 
 
@@ -46,11 +48,14 @@ def _upgrade_people():
         batch_op.add_column(sa.Column('answered_at', sa.DateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column('link_secret', sa.String(length=32), nullable=True))
 
-    people = sa.table('event_people', sa.column('id', sa.Integer()), sa.column('link_secret', sa.String()))
+    people = sa.table('event_people', sa.column('id', sa.Integer()), sa.column('language', sa.String()), sa.column('link_secret', sa.String()))
     connection = op.get_bind()
+    language = current_app.config["BABEL_DEFAULT_LOCALE"]
     for (person_id,) in connection.execute(sa.select(people.c.id)).all():
         connection.execute(
-            people.update().where(people.c.id == person_id).values(link_secret=secrets.token_hex(16))
+            people.update()
+            .where(people.c.id == person_id)
+            .values(language=language, link_secret=secrets.token_hex(16))
         )
     with op.batch_alter_table('event_people', schema=None) as batch_op:
         batch_op.alter_column('language', existing_type=sa.String(length=8), server_default=None)

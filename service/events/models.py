@@ -7,6 +7,7 @@ import uuid
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from flask import current_app
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -143,6 +144,10 @@ class Event(Localised, Base):
         return [person for person in self.people if person.role is PersonRole.CHAIR]
 
 
+def _site_language() -> str:
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
 class EventPerson(Localised, Base):
     """A speaker or chair on the event's bill, and where their invitation stands."""
 
@@ -156,7 +161,8 @@ class EventPerson(Localised, Base):
     affiliation: Mapped[str] = mapped_column(String(300), default="")
     # Private: used for the invitation and speaker reminders, never shown publicly.
     email: Mapped[str | None] = mapped_column(String(254))
-    language: Mapped[str] = mapped_column(String(8), default="en")  # of their mail and page
+    # Of their invitation and brief: the site's language unless an organiser chose theirs.
+    language: Mapped[str] = mapped_column(String(8), default=_site_language)
     # Markdown, written by the speaker on their own page; shown once they confirm.
     bio: Mapped[str] = mapped_column(Text, default="")
     bio_es: Mapped[str | None] = mapped_column(Text)

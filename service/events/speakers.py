@@ -17,6 +17,8 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import select
 
+from service.access import service as access
+from service.access.models import EventRole
 from service.db import unit_of_work
 from service.events.models import Event, EventPerson, PersonRole, SpeakerAnswer
 from service.events.service import lock_event
@@ -129,19 +131,40 @@ def _invite(person: EventPerson, now: datetime) -> None:
 
 
 def answer_invitation(person: EventPerson, answer: SpeakerReply, now: datetime) -> None:
-    """Keep the speaker's answer and their own words about themselves."""
+    """Keep the speaker's answer and their own words about themselves; a new answer is
+    mailed to the event's managers."""
     with unit_of_work(lock_wait=current_app.config["LOCK_WAIT_SECONDS"]):
-        if person.answer is not answer.answer:
-            person.answered_at = now
+        changed = person.answer is not answer.answer
         person.answer = answer.answer
         person.name = answer.name
         person.affiliation = answer.affiliation
         person.bio = answer.bio
         person.bio_es = answer.bio_es or None
+        if changed:
+            person.answered_at = now
+            _tell_managers(person, now)
 
 
-@mail.message_builder("events/speaker_invitation")
-def invitation_content(params: dict[str, Any], _memo: dict[Any, Any]) -> mail.MessageContent:
+def _tell_managers(person: EventPerson, now: datetime) -> None:
+    answer = person.answer.value if person.answer else ""
+    for member in access.event_members(person.event_id):
+        if member.role is not EventRole.MANAGER:
+            continue
+        mail.queue_message(
+            kind=MessageKind.SPEAKER_ANSWER,
+            dedupe_key=f"speaker_answer:{person.id}:{answer}:{now.isoformat()}:{member.id}",
+            to=member.organiser.email,
+            name=member.organiser.name,
+            language=current_app.config["BABEL_DEFAULT_LOCALE"],
+            template="events/speaker_answered",
+            params={"person_id": person.id},
+            now=now,
+            event_id=person.event_id,
+        )
+
+
+@mail.message_builder("events/speaker_invitation", "events/speaker_answered")
+def speaker_content(params: dict[str, Any], _memo: dict[Any, Any]) -> mail.MessageContent:
     person = db.session.get(EventPerson, params["person_id"])
     if person is None:
         raise LookupError(f"person {params['person_id']} is no longer on the bill")
@@ -152,5 +175,6 @@ def invitation_content(params: dict[str, Any], _memo: dict[Any, Any]) -> mail.Me
             "timing": LazyTiming(person.event),
             "speaker_url": speaker_url(person),
             "event_url": absolute_url("events.show_event", slug=person.event.slug),
+            "speakers_url": absolute_url("manage_speakers.list_speakers", slug=person.event.slug),
         }
     )

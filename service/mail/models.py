@@ -27,6 +27,7 @@ class MessageKind(enum.StrEnum):
     REMINDER = "reminder"
     SPEAKER_REMINDER = "speaker_reminder"
     SPEAKER_INVITATION = "speaker_invitation"  # the personal link to confirm or decline
+    SPEAKER_ANSWER = "speaker_answer"  # to the event's managers: a speaker confirmed or declined
     ANNOUNCEMENT = "announcement"
     EVENT_UPDATE = "event_update"  # a change of time, place or link, or a cancellation
     SIGNATURE = "signature"  # the link that confirms a signature, and copies of it

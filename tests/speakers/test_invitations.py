@@ -290,3 +290,18 @@ def test_a_speaker_who_declined_leaves_the_json_api(app, invited):
         "Ollie Vargas",
         "Christine Blower",
     ]
+
+
+def test_the_events_managers_are_told_of_an_answer_once(app, smtp, invited):
+    speaker = app.test_client()
+    answer(speaker, invited, bio="First words")
+    answer(speaker, invited, bio="Second words")  # the same answer again: no new mail
+    dispatch(app)
+    [told] = smtp.to("rosa@example.org")
+    assert told["Subject"] == "Evo Quispe confirmed: Solidarity meeting"
+    text = told.get_body(("plain",)).get_content()
+    assert "Evo Quispe has confirmed they will take part" in text
+    assert "https://events.example.org/organisers/events/solidarity-meeting/speakers" in text
+    answer(speaker, invited, answer="declined")
+    dispatch(app)
+    assert smtp.to("rosa@example.org")[-1]["Subject"] == "Evo Quispe declined: Solidarity meeting"
