@@ -3,7 +3,7 @@ someone and inviting them (again), under ``/organisers`` behind ``EVENT_EDIT``."
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import abort, current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
@@ -30,7 +30,7 @@ bp = management_blueprint("manage_speakers", __name__, find_event_id=_event_id_o
 @requires(Permission.EVENT_EDIT)
 def list_speakers(slug: str) -> str | Response | tuple[str, int]:
     event = _event_or_404(slug)
-    form = AddSpeakerForm()
+    form = AddSpeakerForm(data={"language": current_app.config["BABEL_DEFAULT_LOCALE"]})
     if form.validate_on_submit():
         invite = bool(form.invite.data)
         speakers.add_person(
