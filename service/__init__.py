@@ -58,6 +58,8 @@ def register_blueprints(app: Flask) -> None:
     from service.events.api import bp as events_api_bp
     from service.events.copies import bp as event_copies_bp
     from service.events.manage import bp as manage_events_bp
+    from service.events.speaker_manage import bp as manage_speakers_bp
+    from service.events.speaker_views import bp as speakers_bp
     from service.events.views import bp as events_bp
     from service.mail.views import bp as mail_bp
     from service.ops.views import bp as ops_bp
@@ -75,6 +77,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(i18n.bp)
     app.register_blueprint(events_bp)
     app.register_blueprint(events_api_bp)
+    app.register_blueprint(speakers_bp)
     app.register_blueprint(mail_bp)
     app.register_blueprint(registration_bp)
     app.register_blueprint(statements_bp)
@@ -83,6 +86,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(second_factor_bp)
     app.register_blueprint(manage_events_bp)
     app.register_blueprint(event_copies_bp)
+    app.register_blueprint(manage_speakers_bp)
     app.register_blueprint(attendees_bp)
     app.register_blueprint(door_bp)
     app.register_blueprint(checkin_links_bp)

@@ -349,6 +349,8 @@ MAIL_STATE_LABELS = {
     "scheduled": _l("Scheduled"),
     "due": _l("Due now"),
     "too late": _l("Not sent: registered after it was due"),
+    "superseded": _l("Not to be sent: a later one replaces it"),
+    "missed": _l("Not sent: the event had started"),
 }
 
 

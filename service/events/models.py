@@ -7,10 +7,12 @@ import uuid
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from flask import current_app
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from service.db import Base, Localised, Str200, Str500, enum_column, utc_now
+from service.identity import new_link_secret
 
 DEFAULT_ATTENDEE_REMINDERS = (24 * 60, 60)  # a day and an hour before
 DEFAULT_SPEAKER_REMINDERS = (48 * 60, 120)  # two days and two hours before
@@ -31,6 +33,22 @@ class EventStatus(enum.StrEnum):
 class PersonRole(enum.StrEnum):
     SPEAKER = "speaker"
     CHAIR = "chair"
+
+
+class SpeakerAnswer(enum.StrEnum):
+    """What a person on the bill said to their invitation."""
+
+    CONFIRMED = "confirmed"
+    DECLINED = "declined"
+
+
+class SpeakerState(enum.StrEnum):
+    """Where a person on the bill stands, as the organisers' speakers page shows it."""
+
+    NOT_INVITED = "not_invited"
+    INVITED = "invited"
+    CONFIRMED = "confirmed"
+    DECLINED = "declined"
 
 
 class Event(Localised, Base):
@@ -128,8 +146,12 @@ class Event(Localised, Base):
         return [person for person in self.people if person.role is PersonRole.CHAIR]
 
 
-class EventPerson(Base):
-    """A speaker or chair on the event's bill."""
+def _site_language() -> str:
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+class EventPerson(Localised, Base):
+    """A speaker or chair on the event's bill, and where their invitation stands."""
 
     __tablename__ = "event_people"
 
@@ -139,10 +161,31 @@ class EventPerson(Base):
     name: Mapped[Str200]
     role: Mapped[PersonRole] = mapped_column(enum_column(PersonRole), default=PersonRole.SPEAKER)
     affiliation: Mapped[str] = mapped_column(String(300), default="")
-    # Private: used for speaker reminders, never shown publicly.
+    # Private: used for the invitation and speaker reminders, never shown publicly.
     email: Mapped[str | None] = mapped_column(String(254))
+    # Of their invitation and brief: the site's language unless an organiser chose theirs.
+    language: Mapped[str] = mapped_column(String(8), default=_site_language)
+    # Markdown, written by the speaker on their own page; shown once they confirm.
+    bio: Mapped[str] = mapped_column(Text, default="")
+    bio_es: Mapped[str | None] = mapped_column(Text)
+    invited_at: Mapped[datetime | None]
+    answer: Mapped[SpeakerAnswer | None] = mapped_column(enum_column(SpeakerAnswer))
+    answered_at: Mapped[datetime | None]
+    # Part of the speaker's signed link: inviting again makes a new one, revoking the old link.
+    link_secret: Mapped[str] = mapped_column(String(32), default=new_link_secret)
 
     event: Mapped[Event] = relationship(back_populates="people")
+
+    @property
+    def state(self) -> SpeakerState:
+        if self.answer is not None:
+            return SpeakerState(self.answer.value)
+        return SpeakerState.INVITED if self.invited_at else SpeakerState.NOT_INVITED
+
+    @property
+    def is_public(self) -> bool:
+        """On the public page: everyone but those who declined."""
+        return self.answer is not SpeakerAnswer.DECLINED
 
 
 class Supporter(Base):

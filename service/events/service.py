@@ -184,6 +184,7 @@ def public_event_data(event: Event) -> dict[str, Any]:
         "people": [
             {"name": person.name, "role": person.role.value, "affiliation": person.affiliation}
             for person in event.people
+            if person.is_public  # a speaker who declined is not on the bill
         ],
     }
 

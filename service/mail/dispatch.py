@@ -35,7 +35,7 @@ from service.mail.transport import (
     file_directory,
     make_transport,
 )
-from service.mail.unsubscribe import unsubscribed_addresses
+from service.mail.unsubscribe import EVENT_SCOPED_KINDS, unsubscribed_addresses
 
 log = logging.getLogger(__name__)
 
@@ -196,7 +196,7 @@ def _render_batch(
     rendered, broken, stopped = [], [], []
     unsubscribed = _unsubscribed_recipients(messages)
     for message in messages:
-        if (message.recipient, message.kind) in unsubscribed:
+        if _unsubscribe_scope(message) in unsubscribed:
             stopped.append(message)
             continue
         try:
@@ -214,14 +214,27 @@ def _render_batch(
     return rendered
 
 
-def _unsubscribed_recipients(messages: list[OutboxMessage]) -> set[tuple[str, MessageKind]]:
-    """(recipient, kind) of the batch's messages whose recipient unsubscribed from the kind."""
+def _unsubscribed_recipients(
+    messages: list[OutboxMessage],
+) -> set[tuple[str, MessageKind, int | None]]:
+    """``_unsubscribe_scope`` of the batch's messages whose recipient unsubscribed."""
     stopped = set()
     for kind in UNSUBSCRIBABLE_KINDS:
-        recipients = {message.recipient for message in messages if message.kind == kind}
-        if recipients:
-            stopped.update((address, kind) for address in unsubscribed_addresses(recipients, kind))
+        by_scope: dict[int | None, set[str]] = {}
+        for message in messages:
+            if message.kind == kind:
+                _, _, event_id = _unsubscribe_scope(message)
+                by_scope.setdefault(event_id, set()).add(message.recipient)
+        for event_id, recipients in by_scope.items():
+            found = unsubscribed_addresses(recipients, kind, event_id)
+            stopped.update((address, kind, event_id) for address in found)
     return stopped
+
+
+def _unsubscribe_scope(message: OutboxMessage) -> tuple[str, MessageKind, int | None]:
+    """Recipient, kind and (for ``EVENT_SCOPED_KINDS``) event: what an unsubscription stops."""
+    scoped = message.kind in EVENT_SCOPED_KINDS
+    return message.recipient, message.kind, message.event_id if scoped else None
 
 
 def _record_sent(message: OutboxMessage, token: str, now: datetime) -> None:

@@ -6,7 +6,7 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from service.db import Base, enum_column, not_blank, utc_now
@@ -26,6 +26,8 @@ class MessageKind(enum.StrEnum):
     WAITING_LIST = "waiting_list"
     REMINDER = "reminder"
     SPEAKER_REMINDER = "speaker_reminder"
+    SPEAKER_INVITATION = "speaker_invitation"  # the personal link to confirm or decline
+    SPEAKER_ANSWER = "speaker_answer"  # to the event's managers: a speaker confirmed or declined
     ANNOUNCEMENT = "announcement"
     EVENT_UPDATE = "event_update"  # a change of time, place or link, or a cancellation
     SIGNATURE = "signature"  # the link that confirms a signature, and copies of it
@@ -90,12 +92,35 @@ class OutboxMessage(Base):
 class Unsubscription(Base):
     """An address that asked for no more mail of one kind, kept as a keyed hash of the
     address (``service.mail.unsubscribe.address_hash``): the table names nobody, and only the app,
-    holding ``SECRET_KEY``, can tell whether a given address is in it."""
+    holding ``SECRET_KEY``, can tell whether a given address is in it.
+
+    ``event_id`` None: every event's mail of that kind; else that event's only (a speaker's
+    "stop these briefs")."""
 
     __tablename__ = "unsubscriptions"
-    __table_args__ = (UniqueConstraint("address_hash", "kind"),)
+    __table_args__ = (
+        # One row per address and kind for every event, and one per address, kind and event.
+        Index(
+            "uq_unsubscriptions_every_event",
+            "address_hash",
+            "kind",
+            unique=True,
+            sqlite_where=text("event_id IS NULL"),
+            postgresql_where=text("event_id IS NULL"),
+        ),
+        Index(
+            "uq_unsubscriptions_one_event",
+            "address_hash",
+            "kind",
+            "event_id",
+            unique=True,
+            sqlite_where=text("event_id IS NOT NULL"),
+            postgresql_where=text("event_id IS NOT NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     address_hash: Mapped[str] = mapped_column(String(64))  # HMAC-SHA256, hex
     kind: Mapped[MessageKind] = mapped_column(enum_column(MessageKind, constraint=False))
+    event_id: Mapped[int | None] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
     created_at: Mapped[datetime] = mapped_column(default=utc_now)

@@ -58,7 +58,7 @@ def render_message(message: OutboxMessage, memo: dict[Any, Any]) -> None:
         return
     builder = _BUILDERS.get(message.template)
     unsubscribe_url = (
-        unsubscribe_link(message.recipient, message.kind)
+        unsubscribe_link(message.recipient, message.kind, message.event_id)
         if message.kind in UNSUBSCRIBABLE_KINDS
         else ""
     )

@@ -36,6 +36,7 @@ from service.mail.models import (
 from service.mail.render import Attachment, MessageContent, message_builder
 from service.mail.transport import eml_name, file_directory
 from service.mail.unsubscribe import (
+    UnsubscribeRequest,
     address_hash,
     is_unsubscribed,
     read_unsubscribe_token,
@@ -49,6 +50,7 @@ __all__ = [
     "DispatchResult",
     "MailStatus",
     "MessageContent",
+    "UnsubscribeRequest",
     "address_hash",
     "delete_messages",
     "dispatch_due",
@@ -84,7 +86,9 @@ def queue_message(**fields: Any) -> bool:
     a kind the recipient unsubscribed from. Returns whether a row was added.
     """
     row = outbox_row(**fields)
-    if row["kind"] in UNSUBSCRIBABLE_KINDS and is_unsubscribed(row["recipient"], row["kind"]):
+    if row["kind"] in UNSUBSCRIBABLE_KINDS and is_unsubscribed(
+        row["recipient"], row["kind"], row["event_id"]
+    ):
         return False
     return queue_rows([row]) == 1
 

@@ -2,8 +2,9 @@
 
 A reminder's dedupe key holds the event's start time, so a rescheduled event gets fresh
 reminders while nothing else is ever queued twice. When several reminders of one event are
-due at once (the scheduler was down), only the latest is sent: nobody gets "tomorrow" an hour
-before the start.
+due at once (the scheduler was down, the event was moved closer), only the latest is sent:
+nobody gets "tomorrow" an hour before the start, and the scheduled-mail page shows the others
+as superseded. Speakers who declined get no brief; those invited who have not answered do.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from sqlalchemy import String, cast, exists, literal, select
 from sqlalchemy.orm import selectinload
 
 from service.db import unit_of_work
-from service.events.models import Event, EventPerson, EventStatus
+from service.events.models import Event, EventPerson, EventStatus, SpeakerAnswer
 from service.events.timing import LazyTiming, format_time, zone_abbreviation
 from service.extensions import db
 from service.mail import service as mail
@@ -162,20 +163,28 @@ def _attendee_reminder_rows(event: Event, now: datetime) -> list[dict[str, Any]]
     ]
 
 
+def briefed_people(event: Event) -> list[EventPerson]:
+    """Who gets the speaker brief: everyone on the bill with an address who did not decline."""
+    return [
+        person
+        for person in event.people
+        if person.email and person.answer is not SpeakerAnswer.DECLINED
+    ]
+
+
 def _queue_speaker_reminders(event: Event, now: datetime) -> int:
     reminder = latest_due(event, MessageKind.SPEAKER_REMINDER, now)
     if reminder is None:
         return 0
     queued = 0
-    for person in event.people:
-        if not person.email:
-            continue
+    for person in briefed_people(event):
+        # queue_message leaves out whoever stopped this event's briefs (or every event's).
         queued += mail.queue_message(
             kind=MessageKind.SPEAKER_REMINDER,
             dedupe_key=reminder.key_prefix(event) + str(person.id),
-            to=person.email,
+            to=person.email or "",
             name=person.name,
-            language=current_app.config["BABEL_DEFAULT_LOCALE"],
+            language=person.language,
             template="reminders/speaker_reminder",
             params={"event_id": event.id, "minutes_before": reminder.minutes_before},
             now=now,
@@ -214,6 +223,7 @@ def _reminder_context(event: Event, minutes_before: int) -> dict[str, Any]:
         "calendar_url": absolute_url("events.download_event_calendar", slug=event.slug),
         "arrival_time": f"{format_time(arrival, event.zone)} {zone_abbreviation(local_arrival)}",
         "speaker_notes_html": render_markdown(event.speaker_notes),
+        "running_order": [person for person in event.people if person.is_public],
     }
 
 
@@ -224,7 +234,10 @@ class PlannedMessage:
     recipient: str
     name: str
     minutes_before: int
-    status: str  # "sent", "pending", "failed", "scheduled" (not queued yet) or "too late"
+    # "sent", "pending", "failed", "scheduled" (not queued yet), "due", "too late",
+    # "superseded" (a later one of the same kind is due too: only that one goes) or "missed"
+    # (the event started before it went).
+    status: str
 
 
 def upcoming_reminders(event: Event, now: datetime) -> list[PlannedMessage]:
@@ -240,13 +253,14 @@ def upcoming_reminders(event: Event, now: datetime) -> list[PlannedMessage]:
             .order_by(Registration.id)
         )
     )
-    speakers: list[EventPerson] = [person for person in event.people if person.email]
+    speakers = briefed_people(event)
     statuses = mail.message_statuses(event.id)
     planned: list[PlannedMessage] = []
     for kind, people in (
         (MessageKind.REMINDER, [(r.id, r.email, r.name, r.created_at) for r in registrations]),
         (MessageKind.SPEAKER_REMINDER, [(p.id, p.email or "", p.name, None) for p in speakers]),
     ):
+        current = latest_due(event, kind, now)  # the only past one the sweep still sends
         for reminder in reminders_of(event, kind):
             for person_id, email, name, registered_at in people:
                 status = statuses.get(reminder.key_prefix(event) + str(person_id))
@@ -254,10 +268,14 @@ def upcoming_reminders(event: Event, now: datetime) -> list[PlannedMessage]:
                     label = str(status)
                 elif registered_at is not None and registered_at > reminder.due_at + grace:
                     label = "too late"
-                elif reminder.due_at <= now:
-                    label = "due"
-                else:
+                elif reminder.due_at > now:
                     label = "scheduled"
+                elif reminder != current:
+                    label = "superseded"
+                elif event.starts_at <= now:
+                    label = "missed"
+                else:
+                    label = "due"
                 planned.append(
                     PlannedMessage(
                         kind, reminder.due_at, email, name, reminder.minutes_before, label

@@ -7,19 +7,28 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+import sqlalchemy as sa
 from flask import Flask, url_for
 
 from service import create_app
 from service.access import service as access
 from service.access.models import EventRole, StatementRole
-from service.events.models import Question, QuestionKind
+from service.events.models import EventPerson, Question, QuestionKind
 from service.extensions import db
 from service.statements import service as statements
 from tests.conftest import base_config
 from tests.organisers.conftest import Account, logged_in
 from tests.registration.fixtures import csrf_token
 
-BLUEPRINTS = {"manage_events", "event_copies", "attendees", "door", "manage_statements", "team"}
+BLUEPRINTS = {
+    "manage_events",
+    "event_copies",
+    "manage_speakers",
+    "attendees",
+    "door",
+    "manage_statements",
+    "team",
+}
 ROLES = ["admin", "manager", "door", "viewer", "statement manager", "moderator", "no role"]
 EVENT_ROLES = {"manager": EventRole.MANAGER, "door": EventRole.DOOR, "viewer": EventRole.VIEWER}
 STATEMENT_ROLES = {
@@ -42,6 +51,8 @@ ALLOWED = {
     "event_copies.duplicate_event": {"manager"},
     "event_copies.repeat_event": {"manager"},
     "event_copies.show_series": {"manager"},
+    "manage_speakers.list_speakers": {"manager"},
+    "manage_speakers.invite_speaker": {"manager"},
     "attendees.list_attendees": {"manager", "door", "viewer"},
     "attendees.check_in": {"manager", "door"},
     "attendees.resend_confirmation": {"manager"},
@@ -67,6 +78,7 @@ ALLOWED = {
 NAMES_OURS = {
     "attendees.check_in",
     "door.check_in",
+    "manage_speakers.invite_speaker",
     "attendees.resend_confirmation",
     "attendees.cancel_registration",
     "manage_statements.moderate_signature",
@@ -129,6 +141,9 @@ def site(app: Flask, make_event, make_registration, make_statement, make_organis
             },
             "registration_id": registration.id,
             "question_id": question.id,
+            "person_id": db.session.scalars(
+                sa.select(EventPerson.id).where(EventPerson.event_id == ours.id)
+            ).first(),
             "signature_id": signature.id,
             "action": "hide",
             "organiser_id": helper.id,
@@ -154,6 +169,7 @@ FORMS = {
     "attendees.export_attendees": {"columns": ["name"]},
     "manage_statements.export_signatures": {"columns": ["name"]},
     "manage_events.change_status": {"status": "published"},
+    "manage_speakers.invite_speaker": {"language": "en"},
     "team.event_member_role": {"role": "viewer"},
     "team.statement_member_role": {"role": "moderator"},
     "team.event_team": {"email": "helper@example.org", "role": "viewer"},

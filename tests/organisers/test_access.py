@@ -10,12 +10,13 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+import sqlalchemy as sa
 from flask import Flask, url_for
 
 from service import create_app
 from service.csv_export import ExportRecord
 from service.db import utc_now
-from service.events.models import Question, QuestionKind
+from service.events.models import EventPerson, Question, QuestionKind
 from service.extensions import db
 from service.mail.models import MessageKind, MessageStatus, OutboxMessage
 from service.organisers import service
@@ -85,6 +86,7 @@ def test_the_walk_covers_the_whole_area():
         "welcome",
         "second_factor",
         "team",
+        "manage_speakers",
     }
     assert endpoints >= ADMIN_ONLY
     assert GET_ROUTES and POST_ROUTES
@@ -119,6 +121,7 @@ def site(app: Flask, make_event, make_registration):
         )
         db.session.commit()
         question_id = question.id
+        person_id = db.session.scalars(sa.select(EventPerson.id)).first()
         statement = statements.save_statement(
             None,
             {"slug": event.slug, "title": "Solidarity", "body": "We stand with you."},
@@ -136,6 +139,7 @@ def site(app: Flask, make_event, make_registration):
         "action": "hide",
         "organiser_id": organiser_id,
         "invitation_id": 1,
+        "person_id": person_id,
     }
 
 
