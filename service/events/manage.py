@@ -20,6 +20,7 @@ from service.events.forms import EventForm, QuestionForm, format_offsets
 from service.events.models import Event, EventStatus, Question, QuestionKind
 from service.events.schema import EventDataError
 from service.events.views import render_event_page, status_label
+from service.media.uploads import takes_image_upload
 from service.registration import retention
 from service.registration import service as registration
 from service.reminders import service as reminders
@@ -34,6 +35,7 @@ bp = management_blueprint("manage_events", __name__, find_event_id=_event_id_of)
 
 
 @bp.route("/events/new", methods=["GET", "POST"])
+@takes_image_upload
 @requires(Permission.EVENT_CREATE)
 def new_event() -> str | BaseResponse | tuple[str, int]:
     form = EventForm()
@@ -43,10 +45,12 @@ def new_event() -> str | BaseResponse | tuple[str, int]:
 
 
 @bp.route("/events/<slug>/edit", methods=["GET", "POST"])
+@takes_image_upload
 @requires(Permission.EVENT_EDIT)
 def edit_event(slug: str) -> str | BaseResponse | tuple[str, int]:
     event = event_or_404(slug)
     form = EventForm()
+    form.current_image = event.image
     if request.method == "GET":
         form.fill_from(event)
     return _save_event_form(form, event)
@@ -73,6 +77,7 @@ def _save_event_form(form: EventForm, event: Event | None) -> str | BaseResponse
                 target = getattr(form, name, None)
                 (target.errors if target is not None else form.form_errors).extend(messages)
             return _event_form_page(form, event), 400
+        service.set_event_image(saved.event, form.image_choice())
         audit.record("events.edit" if event else "events.create", current_user, event=saved.event)
         published = saved.event.status is EventStatus.PUBLISHED
         if saved.changed and form.notify.data and published:
