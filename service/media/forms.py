@@ -34,7 +34,7 @@ class ImageFields:
     )
     image_alt = StringField(
         _l("Describe the image (alt text)"),
-        validators=[Optional(), Length(max=ALT_MAX_LENGTH)],
+        validators=[Length(max=ALT_MAX_LENGTH)],  # required with an image: validate_image_alt
         description=_l("What it shows, for people who cannot see it. Required with an image."),
     )
     image_alt_es = StringField(
