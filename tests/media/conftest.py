@@ -47,5 +47,6 @@ def photo_with_gps(width: int = 1200, height: int = 800, orientation: int = 1) -
         ExifTags.GPS.GPSLongitudeRef: "W",
         ExifTags.GPS.GPSLongitude: (68.0, 8.0, 58.0),
     }
-    xmp = b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:Description>secret-place</rdf:Description></x:xmpmeta>'
+    xmp = b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:Description>secret-place</rdf:Description>'
+    xmp += b"</x:xmpmeta>"
     return picture(width, height, exif=exif.tobytes(), xmp=xmp)

@@ -7,6 +7,7 @@ from io import BytesIO
 from pathlib import Path
 
 import pytest
+from PIL import ExifTags
 from PIL import Image as PILImage
 
 from service.media import service
@@ -19,9 +20,7 @@ def opened(folder: Path, image: Image, width: int, extension: str = "webp") -> P
 
 
 @pytest.mark.parametrize("image_format", ["JPEG", "PNG", "WEBP"])
-def test_each_format_is_taken_and_stored_at_three_widths(
-    app_context, media_folder, image_format
-):
+def test_each_format_is_taken_and_stored_at_three_widths(app_context, media_folder, image_format):
     image = service.store_image(picture(image_format=image_format), "Our banner")
     assert image.widths == [480, 960, 1600]
     assert (image.width, image.height) == (1600, 800)
@@ -42,7 +41,8 @@ def test_a_small_image_is_never_upscaled(app_context, media_folder):
 
 def test_gps_and_every_other_metadata_are_gone(app_context, media_folder):
     source = photo_with_gps()
-    assert b"secret-place" in source and PILImage.open(BytesIO(source)).getexif()
+    gps = PILImage.open(BytesIO(source)).getexif().get_ifd(ExifTags.IFD.GPSInfo)
+    assert b"secret-place" in source and gps[ExifTags.GPS.GPSLatitudeRef] == "S"
     image = service.store_image(source, "The march")
     for path in media_folder.glob(f"{image.hash}-*"):
         data = path.read_bytes()
@@ -62,9 +62,7 @@ def test_the_exif_orientation_is_applied(app_context, media_folder):
     assert bottom[2] > 200 and bottom[0] < 60
 
 
-def test_transparency_is_kept_in_webp_and_flattened_on_white_in_the_jpeg(
-    app_context, media_folder
-):
+def test_transparency_is_kept_in_webp_and_flattened_on_white_in_the_jpeg(app_context, media_folder):
     logo = PILImage.new("RGBA", (600, 200), (0, 0, 0, 0))
     logo.paste(PILImage.new("RGBA", (200, 200), (179, 38, 30, 255)), (0, 0))
     buffer = BytesIO()
@@ -109,13 +107,13 @@ def test_a_gif_is_refused(app_context):
 
 
 def test_a_file_over_the_size_limit_is_refused(app, app_context):
-    app.config["IMAGE_MAX_BYTES"] = 100_000
-    with pytest.raises(service.ImageRefused, match="larger than 0 MB|larger than"):
-        service.prepare_image(picture(image_format="PNG", compress_level=0))
+    app.config["IMAGE_MAX_BYTES"] = 1024 * 1024
+    with pytest.raises(service.ImageRefused, match="The image is larger than 1 MB"):
+        service.prepare_image(picture(1000, 1000, "PNG", compress_level=0))
 
 
 def test_a_decompression_bomb_is_refused_before_it_is_decoded(app_context):
-    """A tiny PNG that says it is 20,000 × 20,000 pixels (400 million): refused, unread."""
+    """A tiny PNG that says it is 20,000 by 20,000 pixels (400 million): refused, unread."""
     buffer = BytesIO()
     PILImage.new("1", (20_000, 20_000)).save(buffer, "PNG", optimize=True)
     bomb = buffer.getvalue()
