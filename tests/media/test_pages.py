@@ -317,3 +317,24 @@ def test_the_sites_look_page_is_in_spanish(client, admin):
     page = text_of(client.get(SITE, headers=SPANISH))
     assert "Introducción en la página de inicio (Markdown)" in page
     assert "Logotipo" in page
+
+
+def test_the_demo_has_posters_with_alt_text_and_an_introduction(app, client):
+    from datetime import date
+
+    from service.demo import DEMO_EVENT_SLUG, load_demo
+
+    with app.app_context():
+        report = load_demo(date(2027, 3, 1))
+        assert "gave event bolivia-people-power-hope-solidarity its poster" in report
+        assert "wrote the home page's introduction" in report
+        again = load_demo(date(2027, 3, 1))
+        assert not any("poster" in line or "introduction" in line for line in again)
+    page = client.get(f"/events/{DEMO_EVENT_SLUG}").get_data(as_text=True)
+    assert 'alt="Poster: People power, hope &amp; solidarity.' in page
+    assert 'property="og:image" content="https://events.example.org/media/' in page
+    statement = client.get("/statements/solidarity-with-bolivia").get_data(as_text=True)
+    assert 'alt="Poster: Defend democracy. No new coup.' in statement
+    assert "<strong>Friends of Bolivia</strong> brings people" in client.get("/").get_data(
+        as_text=True
+    )
