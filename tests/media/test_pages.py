@@ -283,6 +283,7 @@ def test_the_introduction_shows_above_the_list_sanitised_and_in_spanish(client, 
     )
     assert response.status_code == 302
     assert "the home page and the header show the change now" in text_of(client.get(SITE))
+    assert "The site's look changed" in text_of(client.get("/organisers/audit"))
     home = client.get("/").get_data(as_text=True)  # at once, though the page was cached
     assert "We are <strong>Friends of Bolivia</strong>." in home
     assert "<script" not in home  # the parser escapes raw HTML: it shows as text, never runs
