@@ -87,7 +87,7 @@ class Event(Localised, Base):
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
     updated_at: Mapped[datetime] = mapped_column(default=utc_now, onupdate=utc_now)
 
-    image: Mapped[Image | None] = relationship(lazy="joined")
+    image: Mapped[Image | None] = relationship(lazy="selectin")
     people: Mapped[list[EventPerson]] = relationship(
         back_populates="event",
         order_by="EventPerson.position",

@@ -44,7 +44,7 @@ class SiteSettings(Base):
     logo_id: Mapped[int | None] = mapped_column(ForeignKey("images.id"))
     updated_at: Mapped[datetime] = mapped_column(default=utc_now, onupdate=utc_now)
 
-    logo: Mapped[Image | None] = relationship(lazy="joined")
+    logo: Mapped[Image | None] = relationship(lazy="selectin")
 
     def localised_introduction(self, language: str) -> str:
         if language == "es" and self.introduction_es:

@@ -15,9 +15,11 @@ from flask import (
     send_from_directory,
     url_for,
 )
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
 from service.errors import render_error
+from service.extensions import db
 from service.media import service
 from service.media.models import Image, SiteSettings
 from service.media.uploads import is_upload_request
@@ -64,7 +66,12 @@ def share_image_url(image: Image) -> str:
 
 @bp.app_template_global()
 def site_look() -> SiteSettings | None:
-    """The introduction and the logo, read once per request."""
+    """The introduction and the logo, read once per request. An error page rendered because
+    the database failed still renders, with the organisation's name for a logo."""
     if "site_look" not in g:
-        g.site_look = service.site_settings()
+        try:
+            g.site_look = service.site_settings()
+        except SQLAlchemyError:
+            db.session.rollback()
+            g.site_look = None
     return g.site_look

@@ -44,7 +44,7 @@ class Statement(Localised, Base):
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
     updated_at: Mapped[datetime] = mapped_column(default=utc_now, onupdate=utc_now)
 
-    image: Mapped[Image | None] = relationship(lazy="joined")
+    image: Mapped[Image | None] = relationship(lazy="selectin")
 
     @property
     def is_published(self) -> bool:
