@@ -19,7 +19,7 @@ from tests.conftest import base_config
 from tests.organisers.conftest import Account, logged_in
 from tests.registration.fixtures import csrf_token
 
-BLUEPRINTS = {"manage_events", "attendees", "manage_statements", "team"}
+BLUEPRINTS = {"manage_events", "attendees", "manage_statements", "team", "manage_site"}
 ROLES = ["admin", "manager", "door", "viewer", "statement manager", "moderator", "no role"]
 EVENT_ROLES = {"manager": EventRole.MANAGER, "door": EventRole.DOOR, "viewer": EventRole.VIEWER}
 STATEMENT_ROLES = {
@@ -67,6 +67,7 @@ WITHOUT_SLUG = {
     "manage_events.new_event": MAY_CREATE,
     "manage_statements.new_statement": MAY_CREATE,
     "manage_statements.list_statements": set(ROLES),
+    "manage_site.edit_site": {"admin"},
 }
 
 
