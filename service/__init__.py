@@ -9,6 +9,7 @@ from flask import Flask
 
 from service import config as app_config
 from service.extensions import babel, cache, csrf, db, limiter, login_manager, migrate
+from service.media.uploads import UploadRequest
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -21,6 +22,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         instance_relative_config=True,
         template_folder=str(PROJECT_ROOT / "templates"),
     )
+    app.request_class = UploadRequest
     app_config.load(app, config)
     register_extensions(app)
     register_blueprints(app)
@@ -62,6 +64,8 @@ def register_blueprints(app: Flask) -> None:
     from service.events.speaker_views import bp as speakers_bp
     from service.events.views import bp as events_bp
     from service.mail.views import bp as mail_bp
+    from service.media.manage import bp as manage_site_bp
+    from service.media.views import bp as media_bp
     from service.ops.views import bp as ops_bp
     from service.organisers.second_factor import bp as second_factor_bp
     from service.organisers.views import bp as organisers_bp
@@ -95,6 +99,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(ops_bp)
     app.register_blueprint(audit_bp)
     app.register_blueprint(welcome_bp)
+    app.register_blueprint(media_bp)
+    app.register_blueprint(manage_site_bp)
 
 
 def register_commands(app: Flask) -> None:

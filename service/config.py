@@ -32,6 +32,12 @@ DEFAULTS: dict[str, Any] = {
     "WTF_CSRF_TIME_LIMIT": 3600 * 4,
     "LANGUAGE_COOKIE": "convoca_lang",
     "MAX_CONTENT_LENGTH": 1024 * 1024,
+    # Image uploads (service/media): the largest file and picture taken, and where the
+    # re-encoded files go (default: instance/media). An upload form's request may carry the
+    # file plus a megabyte of other fields; beyond that the browser gets a "too large" page.
+    "IMAGE_MAX_BYTES": 8 * 1024 * 1024,
+    "IMAGE_MAX_PIXELS": 40_000_000,
+    "MEDIA_FOLDER": "",
     # The group's own address: Reply-To of every message and ORGANIZER of calendar entries.
     "ORGANISER_EMAIL": "organisers@example.org",
     # Mail, with Flask-Mail's names. No MAIL_SERVER: messages are written to MAIL_FILE_DIR.

@@ -6,7 +6,9 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from service import PROJECT_ROOT
 from service.events import service as events
+from service.media import service as media
 from service.registration import service as registration
 from service.statements import moderation
 from service.statements import service as statements
@@ -15,6 +17,8 @@ from service.statements.models import StatementStatus
 LONDON = ZoneInfo("Europe/London")
 DEMO_EVENT_SLUG = "bolivia-people-power-hope-solidarity"
 DEMO_STATEMENT_SLUG = "solidarity-with-bolivia"
+# Posters drawn for the demo with Pillow (a wiphala's colours and a headline; no one's photo).
+DEMO_IMAGES = PROJECT_ROOT / "service" / "static" / "demo"
 
 
 def next_monday_after(day: date, days: int) -> date:
@@ -239,6 +243,62 @@ def load_demo(today: date) -> list[str]:
                 added += 1
         report.append(f"registered {added} demo attendee(s) for {slug}")
     report.extend(load_demo_statement(now))
+    report.extend(load_demo_look())
+    return report
+
+
+DEMO_INTRODUCTION = (
+    "**Friends of Bolivia** brings people in Britain together with Bolivia's social "
+    "movements, trade unions and indigenous organisations. When a coup tried to end democracy "
+    "there, solidarity from abroad helped people hold the line until they won it back at the "
+    "ballot box.\n\n"
+    "Come to a meeting, hear speakers from La Paz and El Alto, and add your name to our "
+    "statement: every voice makes it harder to turn the clock back."
+)
+DEMO_INTRODUCTION_ES = (
+    "**Amigos de Bolivia** une a gente en Gran Bretaña con los movimientos sociales, los "
+    "sindicatos y las organizaciones indígenas de Bolivia. Cuando un golpe quiso acabar con la "
+    "democracia, la solidaridad desde fuera ayudó a resistir hasta recuperarla en las urnas."
+    "\n\n"
+    "Ven a una reunión, escucha a ponentes de La Paz y El Alto, y firma nuestra declaración: "
+    "cada voz hace más difícil volver atrás."
+)
+
+
+def load_demo_look() -> list[str]:
+    """The demo event's and statement's posters, and the home page's introduction; what an
+    organiser has set already is kept."""
+    report = []
+    event = events.get_event(DEMO_EVENT_SLUG)
+    if event is not None and event.image is None:
+        events.set_event_image(
+            event,
+            media.ImageChoice(
+                upload=media.prepare_image((DEMO_IMAGES / "event-poster.jpg").read_bytes()),
+                alt="Poster: People power, hope & solidarity. Bolivia, a public meeting.",
+                alt_es="Cartel: Poder popular, esperanza y solidaridad. Bolivia, reunión pública.",
+            ),
+        )
+        report.append(f"gave event {event.slug} its poster")
+    statement = statements.get_statement(DEMO_STATEMENT_SLUG)
+    if statement is not None and statement.image is None:
+        statements.set_statement_image(
+            statement,
+            media.ImageChoice(
+                upload=media.prepare_image((DEMO_IMAGES / "statement-poster.jpg").read_bytes()),
+                alt="Poster: Defend democracy. No new coup. Solidarity with Bolivia.",
+                alt_es=(
+                    "Cartel: Defender la democracia. No a un nuevo golpe. Solidaridad con Bolivia."
+                ),
+            ),
+        )
+        report.append(f"gave statement {statement.slug} its poster")
+    settings = media.site_settings()
+    if settings is None or not settings.introduction:
+        logo = settings.logo if settings is not None else None
+        keep = media.ImageChoice(alt=logo.alt, alt_es=logo.alt_es) if logo else media.ImageChoice()
+        media.save_site_settings(DEMO_INTRODUCTION, DEMO_INTRODUCTION_ES, keep)
+        report.append("wrote the home page's introduction")
     return report
 
 

@@ -11,6 +11,7 @@ from service.audit.models import AuditEntry
 from service.csv_export import ExportRecord
 from service.events.models import Event, EventPerson, Question, Supporter
 from service.mail.models import OutboxMessage, Unsubscription
+from service.media.models import Image, SiteSettings
 from service.ops.models import Observation, SchedulerHeartbeat
 from service.organisers.models import Organiser, RecoveryCode
 from service.registration.models import Announcement, Answer, JoinClick, Registration
@@ -24,6 +25,7 @@ __all__ = [
     "EventMember",
     "EventPerson",
     "ExportRecord",
+    "Image",
     "Invitation",
     "InvitedEventRole",
     "InvitedStatementRole",
@@ -37,6 +39,7 @@ __all__ = [
     "SchedulerHeartbeat",
     "Signature",
     "SignatureWord",
+    "SiteSettings",
     "Statement",
     "StatementMember",
     "Supporter",

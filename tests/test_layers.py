@@ -9,7 +9,7 @@ area. The layers, top to bottom:
     statements, reminders
     registration
     events
-    access, audit
+    access, audit, media
     mail
     base (the top-level service/*.py modules)
 
@@ -28,7 +28,7 @@ import pytest
 
 SERVICE = Path(__file__).resolve().parent.parent / "service"
 AREAS = {"events", "registration", "statements", "reminders", "organisers", "mail"}
-AREAS |= {"scheduler", "ops", "access", "audit"}
+AREAS |= {"scheduler", "ops", "access", "audit", "media"}
 WIRING = {"service", "service.cli", "service.demo", "service.models"}
 WEB_MODULES = {
     "views",
@@ -42,7 +42,7 @@ WEB_MODULES = {
     "team",
 }
 
-BELOW_EVENTS = {"access", "audit", "mail", "base"}
+BELOW_EVENTS = {"access", "audit", "media", "mail", "base"}
 BELOW_REGISTRATION = {"events", *BELOW_EVENTS}
 # Which areas a non-web module of each area may import, beside its own.
 ALLOWED = {
@@ -50,6 +50,7 @@ ALLOWED = {
     "mail": {"base"},
     "access": {"mail", "base"},
     "audit": {"base"},
+    "media": {"base"},
     "events": BELOW_EVENTS,
     "registration": BELOW_REGISTRATION,
     # Statements need events' slug rule only; they do not build on registrations.

@@ -48,6 +48,7 @@ class Permission(enum.StrEnum):
     STATEMENT_MODERATE = "statement_moderate"  # the signatures, approve, hide, feature
     STATEMENT_EXPORT = "statement_export"
     STATEMENT_TEAM = "statement_team"
+    SITE_LOOK = "site_look"  # the home page's introduction and the logo: admins only
 
 
 EVENT_PERMISSIONS = {

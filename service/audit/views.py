@@ -55,6 +55,7 @@ ACTION_LABELS = {
     "signatures.list": _l("Signature list viewed"),
     "signatures.moderate": _l("Signature moderated"),
     "signatures.export": _l("Signatures exported"),
+    "site.look": _l("The site's look changed"),
 }
 
 

@@ -1,11 +1,12 @@
 """``flask events dump|import``: copy events, or bring them from another tool, as JSON;
-``flask events duplicate``: draft copies and series; and ``flask events export``: an event's
-attendees as CSV."""
+``flask events duplicate``: draft copies and series; ``flask events export``: an event's
+attendees as CSV; ``flask events set-image``: its image."""
 
 from __future__ import annotations
 
 import json
 from datetime import datetime
+from pathlib import Path
 from typing import IO
 
 import click
@@ -16,6 +17,8 @@ from service.csv_export import write_with_progress
 from service.db import utc_now
 from service.events import series, service
 from service.events.schema import EventDataError
+from service.media import service as media
+from service.media.service import ImageChoice
 from service.registration import export, roster
 from service.registration import service as registration
 from service.registration.export import COLUMN_NAMES
@@ -134,3 +137,31 @@ def duplicate_command(slug: str, starts_at: str, repeat: str | None, count: int 
         click.echo(copy.slug)
     for start in copies.moved_to_last:
         click.echo(f"note: {start.date()} is the last such weekday of its month", err=True)
+
+
+class Refused(click.ClickException):
+    exit_code = 2
+
+
+@events_cli.command("set-image")
+@click.argument("slug")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--alt", required=True, help="What the image shows, for people who cannot see it.")
+@click.option("--alt-es", help="The same in Spanish (optional; the English is shown otherwise).")
+def set_image_command(slug: str, file: str, alt: str, alt_es: str | None) -> None:
+    """Give event SLUG the image in FILE (JPEG, PNG or WebP), as the organisers' form does:
+    re-encoded without its metadata, at a few widths. Exit 2 on a bad file or slug."""
+    event = service.get_event(slug)
+    if event is None:
+        raise Refused(f"no event with slug {slug!r}")
+    try:
+        data = Path(file).read_bytes()
+    except OSError as error:
+        raise Refused(f"cannot read {file}: {error.strerror}") from None
+    try:
+        prepared = media.prepare_image(data)
+        service.set_event_image(event, ImageChoice(upload=prepared, alt=alt, alt_es=alt_es))
+    except media.ImageRefused as refused:
+        raise Refused(f"{file}: {refused.reason}") from None
+    audit.record("events.edit", None, event=event, detail="cli; image")
+    click.echo(f"{slug}: {event.image.width}×{event.image.height}, widths {event.image.widths}")

@@ -41,6 +41,7 @@ from service.events import service as events
 from service.events.models import Event, EventFormat, PersonRole, QuestionKind
 from service.events.schema import SLUG_PATTERN
 from service.forms import Form, Required
+from service.media.forms import ImageFields
 
 EMPTY_PERSON_ROWS = 2
 # What browsers send from <input type="datetime-local">, and what they need to show a value.
@@ -94,7 +95,7 @@ class PersonForm(BaseForm):
     remove = BooleanField(_l("Remove"))
 
 
-class EventForm(Form):
+class EventForm(ImageFields, Form):
     title = StringField(_l("Title"), validators=[Required(), Length(max=200)])
     title_es = StringField(_l("Title in Spanish"), validators=[Optional(), Length(max=200)])
     slug = StringField(
@@ -234,6 +235,7 @@ class EventForm(Form):
             )
         self.extra_timezones.data = ", ".join(event.extra_timezones)
         self.supporters.data = "\n".join(supporter.name for supporter in event.supporters)
+        self.fill_image(event.image)
         self.attendee_reminder_offsets.data = format_offsets(event.attendee_reminder_offsets)
         self.speaker_reminder_offsets.data = format_offsets(event.speaker_reminder_offsets)
         while len(self.people.entries):

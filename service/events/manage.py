@@ -27,6 +27,7 @@ from service.events.forms import (
 from service.events.models import Event, EventStatus, Question, QuestionKind
 from service.events.schema import EventDataError
 from service.events.views import render_event_page, status_label
+from service.media.uploads import takes_image_upload
 from service.registration import retention
 from service.registration import service as registration
 from service.registration.notifications import describe_changes
@@ -42,6 +43,7 @@ bp = management_blueprint("manage_events", __name__, find_event_id=_event_id_of)
 
 
 @bp.route("/events/new", methods=["GET", "POST"])
+@takes_image_upload
 @requires(Permission.EVENT_CREATE)
 def new_event() -> str | BaseResponse | tuple[str, int]:
     form = EventForm()
@@ -51,10 +53,12 @@ def new_event() -> str | BaseResponse | tuple[str, int]:
 
 
 @bp.route("/events/<slug>/edit", methods=["GET", "POST"])
+@takes_image_upload
 @requires(Permission.EVENT_EDIT)
 def edit_event(slug: str) -> str | BaseResponse | tuple[str, int]:
     event = event_or_404(slug)
     form = EventForm()
+    form.current_image = event.image
     if request.method == "GET":
         form.fill_from(event)
     return _save_event_form(form, event)
@@ -69,6 +73,8 @@ def _save_event_form(form: EventForm, event: Event | None) -> str | BaseResponse
             if event is not None and form.tell.data is None:
                 pending = registration.pending_changes(event, document)
                 if pending.told:
+                    # A file cannot ride in the step's hidden fields: the image is kept now.
+                    service.set_event_image(event, form.image_choice())
                     return _confirm_changes_page(event, pending)
             saved = registration.update_event(
                 event.slug if event else None,
@@ -87,6 +93,7 @@ def _save_event_form(form: EventForm, event: Event | None) -> str | BaseResponse
                 target = getattr(form, name, None)
                 (target.errors if target is not None else form.form_errors).extend(messages)
             return _event_form_page(form, event), 400
+        service.set_event_image(saved.event, form.image_choice())
         audit.record(
             "events.edit" if event else "events.create",
             current_user,

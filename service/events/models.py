@@ -13,6 +13,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from service.db import Base, Localised, Str200, Str500, enum_column, utc_now
 from service.identity import new_link_secret
+from service.media.models import Image
 
 DEFAULT_ATTENDEE_REMINDERS = (24 * 60, 60)  # a day and an hour before
 DEFAULT_SPEAKER_REMINDERS = (48 * 60, 120)  # two days and two hours before
@@ -65,6 +66,7 @@ class Event(Localised, Base):
     summary_es: Mapped[str | None] = mapped_column(String(500))
     description: Mapped[str] = mapped_column(Text, default="")  # Markdown
     description_es: Mapped[str | None] = mapped_column(Text)
+    image_id: Mapped[int | None] = mapped_column(ForeignKey("images.id"))
     starts_at: Mapped[datetime] = mapped_column(index=True)
     ends_at: Mapped[datetime] = mapped_column(index=True)
     timezone: Mapped[str] = mapped_column(String(64))  # IANA name, e.g. Europe/London
@@ -105,6 +107,7 @@ class Event(Localised, Base):
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
     updated_at: Mapped[datetime] = mapped_column(default=utc_now, onupdate=utc_now)
 
+    image: Mapped[Image | None] = relationship(lazy="selectin")
     people: Mapped[list[EventPerson]] = relationship(
         back_populates="event",
         order_by="EventPerson.position",

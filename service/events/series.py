@@ -35,6 +35,7 @@ from service.events.models import (
 )
 from service.events.service import PUBLIC_STATUSES, lock_event
 from service.extensions import db
+from service.media import service as media
 
 MAX_COPIES = 52
 SLUG_LENGTH = 120  # Event.slug and EventSeries.slug
@@ -73,6 +74,7 @@ FRESH_COLUMNS = (
     "status",
     "sequence",
     "series_id",
+    "image_id",  # a row of its own for the same files (media.copy_image)
     "personal_data_removed_at",
     "created_at",
     "updated_at",
@@ -222,9 +224,13 @@ def _copy(source: Event, starts_at: datetime) -> Event:
             role=person.role,
             affiliation=person.affiliation,
             email=person.email,
-        )
+            language=person.language,
+            bio=person.bio,
+            bio_es=person.bio_es,
+        )  # not invited yet: each date asks its speakers afresh
         for person in source.people
     ]
+    copy.image = media.copy_image(source.image) if source.image is not None else None
     copy.supporters = [
         Supporter(position=supporter.position, name=supporter.name)
         for supporter in source.supporters

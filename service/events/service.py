@@ -24,6 +24,8 @@ from service.events.models import (
 )
 from service.events.schema import EventData, EventDataError, PersonData, parse_events
 from service.extensions import db
+from service.media import service as media
+from service.media.service import ImageChoice
 from service.text import render_markdown
 from service.urls import absolute_url
 
@@ -329,3 +331,10 @@ def _sync_people(event: Event, people: list[PersonData]) -> None:
         person.role = data.role
         person.affiliation = data.affiliation
         person.email = data.email
+
+
+def set_event_image(event: Event, choice: ImageChoice) -> None:
+    """Give the event the image a form (or ``flask events set-image``) chose: a new one, new
+    alt text, or none. One unit of work; raises ``media.ImageRefused``."""
+    with unit_of_work():
+        media.apply_image_choice(event, choice)

@@ -17,6 +17,7 @@ from service.events import ics, series, service
 from service.events.models import Event, EventFormat, EventStatus
 from service.events.timing import event_timing, format_moment
 from service.i18n import current_language
+from service.media import service as media
 from service.page_cache import cached_page
 from service.pagination import MAX_PAGE
 from service.text import render_markdown
@@ -34,7 +35,14 @@ def list_events() -> str:
 
 def _render_event_list() -> str:
     events = service.list_upcoming(utc_now())
-    return render_template("events/list.html", events=events, timings=_timings(events))
+    site = media.site_settings()
+    introduction = site.localised_introduction(current_language()) if site else ""
+    return render_template(
+        "events/list.html",
+        events=events,
+        timings=_timings(events),
+        introduction=render_markdown(introduction),
+    )
 
 
 @bp.get("/events/past")

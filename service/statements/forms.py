@@ -8,6 +8,7 @@ from wtforms.validators import Length, NumberRange, Optional, Regexp
 
 from service.events.schema import SLUG_PATTERN
 from service.forms import Form, PersonForm, Required
+from service.media.forms import ImageFields
 from service.statements.models import StatementStatus
 
 
@@ -31,7 +32,7 @@ class SignatureForm(PersonForm):
     keep_informed = BooleanField(_l("Keep me informed about this campaign"), default=False)
 
 
-class StatementForm(Form):
+class StatementForm(ImageFields, Form):
     title = StringField(_l("Title"), validators=[Required(), Length(max=200)])
     title_es = StringField(_l("Title in Spanish"), validators=[Optional(), Length(max=200)])
     slug = StringField(

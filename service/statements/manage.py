@@ -25,6 +25,7 @@ from service.access.service import Permission
 from service.audit import service as audit
 from service.db import utc_now
 from service.forms import ExportForm
+from service.media.uploads import takes_image_upload
 from service.pagination import MAX_PAGE
 from service.statements import export as signature_export
 from service.statements import moderation, service
@@ -60,18 +61,22 @@ def list_statements() -> str:
 
 
 @bp.route("/statements/new", methods=["GET", "POST"])
+@takes_image_upload
 @requires(Permission.STATEMENT_CREATE)
 def new_statement() -> str | BaseResponse | tuple[str, int]:
     return _save_statement_form(StatementForm(), None)
 
 
 @bp.route("/statements/<slug>/edit", methods=["GET", "POST"])
+@takes_image_upload
 @requires(Permission.STATEMENT_EDIT)
 def edit_statement(slug: str) -> str | BaseResponse | tuple[str, int]:
     statement = _statement_or_404(slug)
     form = StatementForm(obj=statement)
+    form.current_image = statement.image
     if request.method == "GET":
         form.published.data = statement.is_published
+        form.fill_image(statement.image)
     return _save_statement_form(form, statement)
 
 
@@ -86,6 +91,7 @@ def _save_statement_form(
         except ValueError:
             form.slug.errors.append(_("Another statement has this address already."))
         else:
+            service.set_statement_image(saved, form.image_choice())
             audit.record(
                 "statements.edit" if statement else "statements.create",
                 current_user,

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from service.db import Base, Localised, Str200, enum_column, not_blank, utc_now
 from service.identity import new_link_secret
+from service.media.models import Image
 
 
 class StatementStatus(enum.StrEnum):
@@ -28,6 +29,7 @@ class Statement(Localised, Base):
     summary_es: Mapped[str | None] = mapped_column(String(500))
     body: Mapped[str] = mapped_column(Text, default="")  # Markdown
     body_es: Mapped[str | None] = mapped_column(Text)
+    image_id: Mapped[int | None] = mapped_column(ForeignKey("images.id"))
     status: Mapped[StatementStatus] = mapped_column(
         enum_column(StatementStatus), default=StatementStatus.DRAFT
     )
@@ -41,6 +43,8 @@ class Statement(Localised, Base):
     listed_count: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
     updated_at: Mapped[datetime] = mapped_column(default=utc_now, onupdate=utc_now)
+
+    image: Mapped[Image | None] = relationship(lazy="selectin")
 
     @property
     def is_published(self) -> bool:

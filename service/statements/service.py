@@ -26,6 +26,8 @@ from service.extensions import db
 from service.identity import normalise_email
 from service.mail import service as mail
 from service.mail.models import MessageKind
+from service.media import service as media
+from service.media.service import ImageChoice
 from service.page_cache import clear_pages
 from service.security import read_id_link, sign_link
 from service.statements.listing import (
@@ -387,3 +389,10 @@ def signature_content(params: dict[str, Any], memo: dict[Any, Any]) -> mail.Mess
             "link_days": int(current_app.config["CONFIRM_LINK_DAYS"]),
         }
     )
+
+
+def set_statement_image(statement: Statement, choice: ImageChoice) -> None:
+    """Give the statement the image a form chose (new, new alt text, or none). One unit of
+    work; raises ``media.ImageRefused``."""
+    with unit_of_work():
+        media.apply_image_choice(statement, choice)

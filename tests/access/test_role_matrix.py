@@ -28,6 +28,7 @@ BLUEPRINTS = {
     "door",
     "manage_statements",
     "team",
+    "manage_site",
 }
 ROLES = ["admin", "manager", "door", "viewer", "statement manager", "moderator", "no role"]
 EVENT_ROLES = {"manager": EventRole.MANAGER, "door": EventRole.DOOR, "viewer": EventRole.VIEWER}
@@ -88,6 +89,7 @@ WITHOUT_SLUG = {
     "manage_events.new_event": MAY_CREATE,
     "manage_statements.new_statement": MAY_CREATE,
     "manage_statements.list_statements": set(ROLES),
+    "manage_site.edit_site": {"admin"},
 }
 
 

@@ -26,6 +26,7 @@ from tests.organisers.conftest import logged_in, snapshot
 from tests.registration.fixtures import csrf_token
 
 ADMIN_ONLY = {"organisers.accounts", "organisers.set_account_active", "audit.list_entries"}
+ADMIN_ONLY.add("manage_site.edit_site")
 # Open to everyone: tested in test_login.py, test_invitations.py and test_password_reset.py.
 NOT_WALKED = {
     "organisers.login",
@@ -87,6 +88,7 @@ def test_the_walk_covers_the_whole_area():
         "second_factor",
         "team",
         "manage_speakers",
+        "manage_site",
     }
     assert endpoints >= ADMIN_ONLY
     assert GET_ROUTES and POST_ROUTES
