@@ -10,6 +10,63 @@ from service.extensions import db
 
 NOW = datetime(2027, 4, 1, 12, 0, tzinfo=UTC)
 
+OLD_NOW = NOW.replace(tzinfo=None)
+OLD_EVENT = {
+    "uid": "u",
+    "slug": "solidarity-meeting",
+    "title": "E",
+    "summary": "",
+    "description": "",
+    "starts_at": datetime(2027, 4, 19, 17, 30),
+    "ends_at": datetime(2027, 4, 19, 19, 30),
+    "timezone": "Europe/London",
+    "extra_timezones": [],
+    "format": "online",
+    "venue": "",
+    "address": "",
+    "join_url": "",
+    "waiting_list": True,
+    "status": "published",
+    "organised_by": "",
+    "sequence": 3,
+    "created_at": OLD_NOW,
+    "updated_at": OLD_NOW,
+    "attendee_reminder_offsets": [60],
+    "speaker_reminder_offsets": [120],
+    "speaker_arrival_minutes": 30,
+    "speaker_notes": "",
+    "reminder_note": "",
+}
+OLD_STATEMENT = {
+    "slug": "s",
+    "title": "S",
+    "summary": "",
+    "body": "B",
+    "status": "published",
+    "open_for_signing": True,
+    "requires_approval": False,
+    "signature_count": 1,
+    "listed_count": 1,
+    "created_at": OLD_NOW,
+    "updated_at": OLD_NOW,
+}
+OLD_PERSON = {
+    "name": "Ana",
+    "email": "ana@example.org",
+    "language": "en",
+    "link_secret": "x",
+    "created_at": OLD_NOW,
+}
+
+
+def insert_old_row(connection: sa.Connection, table_name: str, **values: object) -> int:
+    """Insert into the table as the database has it now; returns the new row's id."""
+    table = sa.Table(table_name, sa.MetaData(), autoload_with=connection)
+    json_columns = {"extra_timezones", "attendee_reminder_offsets", "speaker_reminder_offsets"}
+    for name in json_columns & values.keys():
+        table.c[name].type = sa.JSON()
+    return connection.execute(table.insert().values(**values)).inserted_primary_key[0]
+
 
 def old_outbox(row: dict) -> sa.TableClause:
     """The outbox as 0011 left it: the columns of ``row``."""
@@ -48,51 +105,51 @@ def test_0012_fills_what_each_old_message_is_about(database_backend, tmp_path):
     from flask_migrate import downgrade, upgrade
 
     from service import create_app
-    from service.events import service as events
     from service.mail.models import OutboxMessage
-    from service.registration.models import Announcement, Registration
-    from service.statements import service as statements
-    from service.statements.models import Signature, SignatureStatus
     from tests.conftest import base_config, close_database, make_database
-    from tests.events.fixtures import event_data
 
     database = make_database(database_backend, tmp_path)
     app = create_app(base_config(database.url))
     try:
         with app.app_context():
             upgrade(revision="0011")
-            [(event, _created)] = events.import_events(
-                event_data(people=[])
-            )  # no columns of later revisions
-            registration = Registration(
-                event_id=event.id,
-                email="ana@example.org",
-                name="Ana",
-                language="en",
-                created_at=NOW,
-            )
-            announcement = Announcement(
-                event_id=event.id, audience="registered", subject="S", body="B", created_at=NOW
-            )
-            db.session.add_all([registration, announcement])
-            db.session.commit()
-            statement = statements.save_statement(
-                None, {"slug": "s", "title": "S", "body": "B", "status": "published"}, NOW
-            )
-            # The row alone, as 0011 stored it (later migrations add to its words, not to it).
-            signature = Signature(
-                statement_id=statement.id,
-                email="ana@example.org",
-                name="Ana Flores",
-                sort_key="ana flores",
-                language="en",
-                created_at=NOW,
-                status=SignatureStatus.APPROVED,
-                confirmed_at=NOW,
-            )
-            db.session.add(signature)
-            db.session.commit()
-            e, r, a, s = event.id, registration.id, announcement.id, signature.id
+            # Rows as 0011 stored them, written in SQL: today's models have columns it lacks.
+            with db.engine.begin() as connection:
+                e = insert_old_row(connection, "events", **OLD_EVENT)
+                r = insert_old_row(
+                    connection,
+                    "registrations",
+                    event_id=e,
+                    **OLD_PERSON,
+                    organisation="",
+                    status="confirmed",
+                    keep_informed=False,
+                )
+                a = insert_old_row(
+                    connection,
+                    "announcements",
+                    event_id=e,
+                    audience="registered",
+                    subject="S",
+                    body="B",
+                    created_at=OLD_NOW,
+                    recipients=0,
+                )
+                statement = insert_old_row(connection, "statements", **OLD_STATEMENT)
+                s = insert_old_row(
+                    connection,
+                    "signatures",
+                    statement_id=statement,
+                    **OLD_PERSON,
+                    sort_key="ana",
+                    affiliation="",
+                    town="",
+                    country="",
+                    show_name=True,
+                    keep_informed=False,
+                    status="approved",
+                    featured=False,
+                )
             gone = r + 1000  # a registration deleted since (it registered again)
             rows = [
                 old_message(f"confirmation:{r}:2027-04-01T12:00:00+00:00", registration_id=r),
