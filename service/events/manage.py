@@ -186,6 +186,8 @@ def cancel_event(slug: str) -> str | BaseResponse | tuple[str, int]:
     event = event_or_404(slug)
     if event.is_cancelled:
         return _not_now(event, _("This event is already cancelled."))
+    if event.status is EventStatus.DRAFT:  # reinstating it would publish it
+        return _not_now(event, _("A draft is not public: there is nothing to cancel."))
     form = CancelForm()
     if form.validate_on_submit():
         was_published = event.status is EventStatus.PUBLISHED

@@ -177,6 +177,10 @@ class EventPerson(Localised, Base):
     # Part of the speaker's signed link: inviting again makes a new one, revoking the old link.
     link_secret: Mapped[str] = mapped_column(String(32), default=new_link_secret)
 
+    # Their own photo, from their page (``speaker_views``); shown while they are confirmed.
+    photo_id: Mapped[int | None] = mapped_column(ForeignKey("images.id"))
+    photo: Mapped[Image | None] = relationship(lazy="selectin")
+
     event: Mapped[Event] = relationship(back_populates="people")
 
     @property

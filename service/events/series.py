@@ -227,6 +227,7 @@ def _copy(source: Event, starts_at: datetime) -> Event:
             language=person.language,
             bio=person.bio,
             bio_es=person.bio_es,
+            photo=media.copy_image(person.photo) if person.photo is not None else None,
         )  # not invited yet: each date asks its speakers afresh
         for person in source.people
     ]

@@ -6,7 +6,16 @@ from __future__ import annotations
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask_babel import lazy_gettext as _l
-from wtforms import EmailField, RadioField, SelectField, StringField, SubmitField, TextAreaField
+from flask_wtf.file import FileField
+from wtforms import (
+    BooleanField,
+    EmailField,
+    RadioField,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional, ValidationError
 
@@ -14,6 +23,8 @@ from service.events.models import PersonRole, SpeakerAnswer
 from service.events.speakers import BIO_MAX_LENGTH, LANGUAGES
 from service.forms import Form, Required, ValidEmail
 from service.i18n import LANGUAGE_NAMES
+from service.media.forms import ACCEPTED_TYPES, ImageFields
+from service.media.service import ALT_MAX_LENGTH
 
 
 def language_choices() -> list[SelectChoice]:
@@ -52,7 +63,7 @@ class InviteForm(Form):
     language = SelectField(_l("Language of the invitation"), choices=language_choices())
 
 
-class SpeakerAnswerForm(Form):
+class SpeakerAnswerForm(ImageFields, Form):
     answer = RadioField(
         _l("Will you take part?"),
         choices=[
@@ -82,6 +93,18 @@ class SpeakerAnswerForm(Form):
         validators=[Optional(), Length(max=BIO_MAX_LENGTH)],
         render_kw={"rows": 5, "maxlength": BIO_MAX_LENGTH},
     )
+    # ImageFields' fields, in a speaker's words.
+    image = FileField(
+        _l("A photo of you (optional)"),
+        description=_l("A JPEG, PNG or WebP picture, up to 8 MB, shown beside your bio."),
+        render_kw={"accept": ACCEPTED_TYPES},
+    )
+    image_alt = StringField(
+        _l("Describe the photo"),
+        validators=[Length(max=ALT_MAX_LENGTH)],
+        description=_l("For people who cannot see it, e.g. “Rosa Quispe speaking at a rally”."),
+    )
+    image_remove = BooleanField(_l("Remove my photo"))
 
 
 def valid_zone(name: str) -> ZoneInfo | None:

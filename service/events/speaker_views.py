@@ -15,6 +15,7 @@ from service.events.models import EventPerson, SpeakerAnswer
 from service.events.speaker_forms import SpeakerAnswerForm, valid_zone
 from service.events.timing import event_timing, format_moment
 from service.i18n import current_language
+from service.media.uploads import takes_image_upload
 from service.security import no_store
 from service.text import render_markdown
 
@@ -23,6 +24,7 @@ bp = Blueprint("speakers", __name__)
 
 @bp.route("/speak/<token>", methods=["GET", "POST"])
 @no_store
+@takes_image_upload
 def answer(token: str) -> str | Response | tuple[str, int]:
     person = _person_or_404(token)
     # First shown: what the event page says about them now (a POST brings its own data).
@@ -35,6 +37,9 @@ def answer(token: str) -> str | Response | tuple[str, int]:
             "bio_es": person.bio_es or "",
         }
     )
+    form.current_image = person.photo
+    if request.method == "GET":
+        form.fill_image(person.photo)
     if form.validate_on_submit():
         reply = SpeakerAnswer(form.answer.data)
         speakers.answer_invitation(
@@ -45,6 +50,7 @@ def answer(token: str) -> str | Response | tuple[str, int]:
                 affiliation=form.affiliation.data or "",
                 bio=form.bio.data or "",
                 bio_es=form.bio_es.data or None,
+                photo=form.image_choice(),
             ),
             utc_now(),
         )

@@ -27,6 +27,8 @@ from service.extensions import db
 from service.identity import new_link_secret, normalise_email
 from service.mail import service as mail
 from service.mail.models import MessageKind
+from service.media import service as media
+from service.media.service import ImageChoice
 from service.security import read_id_link, sign_link
 from service.urls import absolute_url
 
@@ -53,6 +55,7 @@ class SpeakerReply:
     affiliation: str
     bio: str
     bio_es: str | None
+    photo: ImageChoice | None = None  # None: the photo stays as it is
 
 
 def speaker_url(person: EventPerson) -> str:
@@ -140,6 +143,8 @@ def answer_invitation(person: EventPerson, answer: SpeakerReply, now: datetime) 
         person.affiliation = answer.affiliation
         person.bio = answer.bio
         person.bio_es = answer.bio_es or None
+        if answer.photo is not None:
+            media.apply_image_choice(person, answer.photo, attribute="photo")
         if changed:
             person.answered_at = now
             _tell_managers(person, now)

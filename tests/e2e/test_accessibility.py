@@ -24,12 +24,13 @@ from werkzeug.routing import RequestRedirect
 
 from service.db import utc_now
 from service.demo import DEMO_EVENT_SLUG, DEMO_STATEMENT_SLUG
+from service.events import speakers
 from service.events.service import get_event
 from service.extensions import db
 from service.mail.models import MessageKind
 from service.mail.unsubscribe import unsubscribe_link
 from service.organisers.service import create_organiser
-from service.registration import links, roster
+from service.registration import checkin, links, roster
 from service.registration import service as registration
 from service.registration.models import Registration
 from service.statements import service as statements
@@ -99,7 +100,8 @@ def log_in(page: Page, server: str, email: str) -> None:
 
 def mail_links(app: Flask) -> list[str]:
     """The pages a person reaches only from a mail: the manage page of a registration that has
-    been checked in, a signature's confirmation page and an unsubscribe page."""
+    been checked in, its check-in link (the QR code's), a signature's confirmation page, an
+    unsubscribe page and a speaker's own page."""
     now = utc_now()
     email = f"axe-{now.timestamp():.0f}@example.org"
     with app.app_context():
@@ -109,8 +111,12 @@ def mail_links(app: Flask) -> list[str]:
         signer = statements.Signer(name="Rosa Mamani", email=email)
         statements.sign(DEMO_STATEMENT_SLUG, signer, "en", now)
         statement = statements.get_statement(DEMO_STATEMENT_SLUG)
+        [speaker, *_others] = get_event(DEMO_EVENT_SLUG).speakers
+        registered = db.session.get(Registration, registration_id)
         return [
-            links.manage_url(db.session.get(Registration, registration_id)),
+            links.manage_url(registered),
+            checkin.checkin_url(registered),
+            speakers.speaker_url(speaker),
             statements.confirm_url(statements.find_signature(statement.id, email)),
             unsubscribe_link(email, MessageKind.REMINDER),
         ]

@@ -114,6 +114,7 @@ def test_an_organiser_in_spanish_raises_the_capacity_and_cannot_lower_it_below_t
     page.locator("#email").fill(email)
     page.locator("#password").fill(PASSWORD)
     page.get_by_role("button", name="Entrar").click()
+    expect(page).to_have_url(f"{live_server}/organisers/")  # logged in before going on
 
     page.goto(f"{live_server}/organisers/events/{slug}/edit")
     page.get_by_label("Plazas").fill("2")

@@ -469,3 +469,16 @@ def test_other_status_changes_tell_nobody(app, make_event):
         told = registering.reinstate_event(db.session.get(Event, event.id), True, NOW)
         assert (told, db.session.get(Event, event.id).sequence) == (0, 2)
     assert cancelled_notices(app) == []
+
+
+def test_a_draft_offers_no_cancelling_and_stays_a_draft(app, organiser_client, make_event):
+    """Cancelling a draft and then reinstating it would publish it: a draft is not cancelled."""
+    make_event(**WHEN, status="draft")
+    assert "Cancel the event" not in organiser_client.get(EDIT).get_data(as_text=True)
+    path = f"/organisers/events/{SLUG}/cancel"
+    assert "nothing to cancel" in text_of(organiser_client.get(path))
+    refused = organiser_client.post(
+        path, data={"csrf_token": csrf_token(organiser_client, EDIT), "message": ""}
+    )
+    assert "nothing to cancel" in text_of(organiser_client.get(refused.location))
+    assert stored_event(app).status is EventStatus.DRAFT

@@ -1,4 +1,4 @@
-"""Migration 0019 on both databases: people already on a bill get a secret of their own and
+"""Migration 0017 on both databases: people already on a bill get a secret of their own and
 the site's language; unsubscriptions made before it keep stopping every event's mail."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from service.extensions import db
 AT = {"t": "2030-01-01 00:00:00+00:00", "end": "2030-01-01 02:00:00+00:00"}
 
 
-def test_0019_gives_people_secrets_and_keeps_old_unsubscriptions_wide(database_backend, tmp_path):
+def test_0017_gives_people_secrets_and_keeps_old_unsubscriptions_wide(database_backend, tmp_path):
     from flask_migrate import downgrade, upgrade
 
     from service import create_app
@@ -24,7 +24,7 @@ def test_0019_gives_people_secrets_and_keeps_old_unsubscriptions_wide(database_b
     app = create_app(base_config(database.url, BABEL_DEFAULT_LOCALE="es"))
     try:
         with app.app_context():
-            upgrade(revision="0018")
+            upgrade(revision="0016")
             hashed = mail.address_hash("ollie@example.org")
             with db.engine.begin() as connection:
                 connection.execute(
@@ -54,7 +54,7 @@ def test_0019_gives_people_secrets_and_keeps_old_unsubscriptions_wide(database_b
                     ),
                     {"hash": hashed, **AT},
                 )
-            upgrade(revision="0019")
+            upgrade(revision="0017")
             with db.engine.connect() as connection:
                 people = connection.execute(
                     sa.text("SELECT language, link_secret FROM event_people ORDER BY id")
@@ -62,7 +62,7 @@ def test_0019_gives_people_secrets_and_keeps_old_unsubscriptions_wide(database_b
             assert [language for language, _secret in people] == ["es", "es"]
             secrets = {secret for _language, secret in people}
             assert len(secrets) == 2 and all(len(secret) == 32 for secret in secrets)
-            # Stopped before 0019: every event's briefs, this one and any other.
+            # Stopped before 0017: every event's briefs, this one and any other.
             assert mail.is_unsubscribed("ollie@example.org", MessageKind.SPEAKER_REMINDER, 1)
             assert mail.is_unsubscribed("ollie@example.org", MessageKind.SPEAKER_REMINDER, 99)
             mail.unsubscribe(
@@ -80,7 +80,7 @@ def test_0019_gives_people_secrets_and_keeps_old_unsubscriptions_wide(database_b
             assert mail.is_unsubscribed("ana@example.org", MessageKind.SPEAKER_REMINDER, 1)
             assert not mail.is_unsubscribed("ana@example.org", MessageKind.SPEAKER_REMINDER, 99)
             db.session.remove()
-            downgrade(revision="0018")
+            downgrade(revision="0016")
             with db.engine.connect() as connection:
                 left = connection.execute(sa.text("SELECT address_hash FROM unsubscriptions"))
                 assert [row[0] for row in left] == [hashed]  # the one-event row did not widen

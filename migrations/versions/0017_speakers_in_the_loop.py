@@ -5,8 +5,8 @@ their briefs were written in until now), a bio (en, es), when they were invited,
 and a link secret (existing rows get a fresh one each). Unsubscriptions get an event: None keeps
 the old meaning (every event), a value stops one event's mail only.
 
-Revision ID: 0019
-Revises: 0018
+Revision ID: 0017
+Revises: 0016
 Create Date: 2026-12-01 21:00:00
 
 """
@@ -18,8 +18,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0019'
-down_revision = '0018'
+revision = '0017'
+down_revision = '0016'
 branch_labels = None
 depends_on = None
 
