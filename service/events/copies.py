@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
@@ -28,13 +28,7 @@ from service.events.models import Event
 from service.events.timing import format_date
 from service.forms import Form
 
-
-def _event_id_of(slug: str) -> int | None:
-    event = service.get_event(slug)
-    return event.id if event is not None else None
-
-
-bp = management_blueprint("event_copies", __name__, find_event_id=_event_id_of)
+bp = management_blueprint("event_copies", __name__, find_event_id=service.event_id_of)
 
 
 class CopyForm(Form):
@@ -72,7 +66,7 @@ class RepeatForm(CopyForm):
 @requires(Permission.EVENT_EDIT)
 def duplicate_event(slug: str) -> str | BaseResponse | tuple[str, int]:
     """One draft copy with a new start; it opens in the form, to check before publishing."""
-    event = _event_or_404(slug)
+    event = service.event_or_404(slug)
     form = CopyForm()
     if not form.is_submitted():
         form.starts_at.data = _next_week(event)
@@ -90,7 +84,7 @@ def duplicate_event(slug: str) -> str | BaseResponse | tuple[str, int]:
 @requires(Permission.EVENT_EDIT)
 def repeat_event(slug: str) -> str | BaseResponse | tuple[str, int]:
     """Several draft copies, a week, two weeks or a month apart, in a series with the event."""
-    event = _event_or_404(slug)
+    event = service.event_or_404(slug)
     form = RepeatForm()
     if not form.is_submitted():
         form.starts_at.data = _next_week(event)
@@ -147,7 +141,7 @@ def _make_copies(
 @requires(Permission.EVENT_EDIT)
 def show_series(slug: str) -> str:
     """The dates of the event's series that the account may see, drafts too."""
-    event = _event_or_404(slug)
+    event = service.event_or_404(slug)
     found = series.get_series(event.series_id) if event.series_id is not None else None
     visible = access.visible_event_ids(current_user)
     events = [
@@ -156,13 +150,6 @@ def show_series(slug: str) -> str:
         if visible is None or member.id in visible
     ]
     return render_template("events/manage/series.html", event=event, series=found, events=events)
-
-
-def _event_or_404(slug: str) -> Event:
-    event = service.get_event(slug)
-    if event is None:
-        abort(404)
-    return event
 
 
 def _next_week(event: Event) -> datetime:

@@ -78,14 +78,17 @@ TELL_CHOICES = [
 ]
 
 
+ROLE_CHOICES = [
+    SelectChoice(PersonRole.SPEAKER.value, _l("Speaker")),
+    SelectChoice(PersonRole.CHAIR.value, _l("Chair")),
+]
+
+
 class PersonForm(BaseForm):
     name = StringField(_l("Name"), validators=[Optional(), Length(max=200)])
     role = SelectField(
         _l("Role"),
-        choices=[
-            SelectChoice(PersonRole.SPEAKER.value, _l("Speaker")),
-            SelectChoice(PersonRole.CHAIR.value, _l("Chair")),
-        ],
+        choices=ROLE_CHOICES,
     )
     affiliation = StringField(_l("Affiliation"), validators=[Optional(), Length(max=300)])
     email = EmailField(

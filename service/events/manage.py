@@ -33,13 +33,7 @@ from service.registration import service as registration
 from service.registration.notifications import describe_changes
 from service.reminders import service as reminders
 
-
-def _event_id_of(slug: str) -> int | None:
-    event = service.get_event(slug)
-    return event.id if event is not None else None
-
-
-bp = management_blueprint("manage_events", __name__, find_event_id=_event_id_of)
+bp = management_blueprint("manage_events", __name__, find_event_id=service.event_id_of)
 
 
 @bp.route("/events/new", methods=["GET", "POST"])
@@ -56,7 +50,7 @@ def new_event() -> str | BaseResponse | tuple[str, int]:
 @takes_image_upload
 @requires(Permission.EVENT_EDIT)
 def edit_event(slug: str) -> str | BaseResponse | tuple[str, int]:
-    event = event_or_404(slug)
+    event = service.event_or_404(slug)
     form = EventForm()
     form.current_image = event.image
     if request.method == "GET":
@@ -155,7 +149,7 @@ def _confirm_changes_page(event: Event, pending: registration.PendingChanges) ->
 @requires(Permission.EVENT_STATUS)
 def change_status(slug: str) -> BaseResponse:
     """Publish or unpublish; cancelling and reinstating have pages of their own."""
-    event = event_or_404(slug)
+    event = service.event_or_404(slug)
     try:
         status = EventStatus(request.form.get("status", ""))
     except ValueError:
@@ -183,7 +177,7 @@ def change_status(slug: str) -> BaseResponse:
 @requires(Permission.EVENT_STATUS)
 def cancel_event(slug: str) -> str | BaseResponse | tuple[str, int]:
     """Cancelling, confirmed on a page of its own, with a message for the registrants."""
-    event = event_or_404(slug)
+    event = service.event_or_404(slug)
     if event.is_cancelled:
         return _not_now(event, _("This event is already cancelled."))
     if event.status is EventStatus.DRAFT:  # reinstating it would publish it
@@ -243,7 +237,7 @@ def _cancel_page(event: Event, form: CancelForm) -> str:
 @requires(Permission.EVENT_STATUS)
 def reinstate_event(slug: str) -> str | BaseResponse | tuple[str, int]:
     """A cancelled event on again, asking whether to tell those told it was cancelled."""
-    event = event_or_404(slug)
+    event = service.event_or_404(slug)
     if not event.is_cancelled:
         return _not_now(event, _("Only a cancelled event can be reinstated."))
     form = ReinstateForm()
@@ -286,14 +280,14 @@ def _reinstate_page(event: Event, form: ReinstateForm) -> str:
 @requires(Permission.EVENT_PREVIEW)
 def preview_event(slug: str) -> str:
     """The public page as it will look, drafts included (for organisers' eyes only)."""
-    return render_event_page(event_or_404(slug), preview=True)
+    return render_event_page(service.event_or_404(slug), preview=True)
 
 
 @bp.get("/events/<slug>/reminders")
 @requires(Permission.EVENT_MAIL)
 def scheduled_mail(slug: str) -> str:
     """Who gets which reminder, when, and what happened to it (``flask reminders upcoming``)."""
-    event = event_or_404(slug)
+    event = service.event_or_404(slug)
     return render_template(
         "events/manage/reminders.html",
         event=event,
@@ -306,7 +300,7 @@ def scheduled_mail(slug: str) -> str:
 @requires(Permission.EVENT_EDIT)
 def questions(slug: str) -> str | BaseResponse | tuple[str, int]:
     """The event's own questions in the registration form."""
-    event = event_or_404(slug)
+    event = service.event_or_404(slug)
     form = QuestionForm()
     if form.validate_on_submit():
         kind = QuestionKind(form.kind.data)
@@ -331,23 +325,15 @@ def questions(slug: str) -> str | BaseResponse | tuple[str, int]:
 @bp.post("/events/<slug>/questions/<int:question_id>/remove")
 @requires(Permission.EVENT_EDIT)
 def remove_question(slug: str, question_id: int) -> BaseResponse:
-    service.remove_question(event_or_404(slug), question_id)
+    service.remove_question(service.event_or_404(slug), question_id)
     audit.record(
         "events.question_remove",
         current_user,
-        event=event_or_404(slug),
+        event=service.event_or_404(slug),
         detail=f"question {question_id}",
     )
     flash(_("The question and its answers are removed."), "ok")
     return redirect(url_for(".questions", slug=slug))
-
-
-def event_or_404(slug: str) -> Event:
-    """The event, drafts and all, for an organisers' page; 404 when there is none."""
-    event = service.get_event(slug)
-    if event is None:
-        abort(404)
-    return event
 
 
 MAIL_STATE_LABELS = {

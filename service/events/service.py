@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import available_timezones
 
-from flask import current_app
+from flask import abort, current_app
 from flask_babel import gettext as _
 from sqlalchemy import Row, bindparam, delete, func, select
 from sqlalchemy.orm import selectinload
@@ -151,6 +151,21 @@ def lock_event(event: Event) -> None:
 
 def get_event(slug: str) -> Event | None:
     return db.session.scalar(select(Event).where(Event.slug == slug))
+
+
+def event_id_of(slug: str) -> int | None:
+    """The id of the event at ``slug``, drafts included: how the organisers' pages find the
+    event their access check is about (``find_event_id``)."""
+    event = get_event(slug)
+    return event.id if event is not None else None
+
+
+def event_or_404(slug: str) -> Event:
+    """The event, drafts and all, for an organisers' page; 404 when there is none."""
+    event = get_event(slug)
+    if event is None:
+        abort(404)
+    return event
 
 
 def count_events() -> int:

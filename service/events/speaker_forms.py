@@ -19,7 +19,8 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional, ValidationError
 
-from service.events.models import PersonRole, SpeakerAnswer
+from service.events.forms import ROLE_CHOICES
+from service.events.models import SpeakerAnswer
 from service.events.speakers import BIO_MAX_LENGTH, LANGUAGES
 from service.forms import Form, Required, ValidEmail
 from service.i18n import LANGUAGE_NAMES
@@ -38,10 +39,7 @@ class AddSpeakerForm(Form):
     )
     role = SelectField(
         _l("Role"),
-        choices=[
-            SelectChoice(PersonRole.SPEAKER.value, _l("Speaker")),
-            SelectChoice(PersonRole.CHAIR.value, _l("Chair")),
-        ],
+        choices=ROLE_CHOICES,
     )
     affiliation = StringField(_l("Affiliation"), validators=[Optional(), Length(max=300)])
     email = EmailField(

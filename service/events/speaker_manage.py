@@ -17,19 +17,13 @@ from service.events.models import Event, PersonRole
 from service.events.speaker_forms import AddSpeakerForm, InviteForm
 from service.text import render_markdown
 
-
-def _event_id_of(slug: str) -> int | None:
-    event = service.get_event(slug)
-    return event.id if event is not None else None
-
-
-bp = management_blueprint("manage_speakers", __name__, find_event_id=_event_id_of)
+bp = management_blueprint("manage_speakers", __name__, find_event_id=service.event_id_of)
 
 
 @bp.route("/events/<slug>/speakers", methods=["GET", "POST"])
 @requires(Permission.EVENT_EDIT)
 def list_speakers(slug: str) -> str | Response | tuple[str, int]:
-    event = _event_or_404(slug)
+    event = service.event_or_404(slug)
     form = AddSpeakerForm(data={"language": current_app.config["BABEL_DEFAULT_LOCALE"]})
     if form.validate_on_submit():
         invite = bool(form.invite.data)
@@ -61,7 +55,7 @@ def list_speakers(slug: str) -> str | Response | tuple[str, int]:
 @bp.post("/events/<slug>/speakers/<int:person_id>/invite")
 @requires(Permission.EVENT_EDIT)
 def invite_speaker(slug: str, person_id: int) -> Response | tuple[str, int]:
-    event = _event_or_404(slug)
+    event = service.event_or_404(slug)
     person = speakers.get_person(event, person_id)
     if person is None:
         abort(404)
@@ -97,10 +91,3 @@ def _render(event: Event, form: AddSpeakerForm, *, invite_failed: bool = False) 
         invite_failed=invite_failed,
         bios={person.id: render_markdown(person.bio) for person in event.people},
     )
-
-
-def _event_or_404(slug: str) -> Event:
-    event = service.get_event(slug)
-    if event is None:
-        abort(404)
-    return event

@@ -25,26 +25,19 @@ from service.access.service import Permission
 from service.audit import service as audit
 from service.db import utc_now
 from service.events import service as events
-from service.events.models import Event
 from service.forms import ExportForm
 from service.pagination import MAX_PAGE
 from service.registration import export, messages, notifications, retention, roster, service
 from service.registration.forms import MessageForm
 from service.text import render_markdown
 
-
-def _event_id_of(slug: str) -> int | None:
-    event = events.get_event(slug)
-    return event.id if event is not None else None
-
-
-bp = management_blueprint("attendees", __name__, find_event_id=_event_id_of)
+bp = management_blueprint("attendees", __name__, find_event_id=events.event_id_of)
 
 
 @bp.get("/events/<slug>/attendees")
 @requires(Permission.ATTENDEES_LIST)
 def list_attendees(slug: str) -> str:
-    event = _event_or_404(slug)
+    event = events.event_or_404(slug)
     search = request.args.get("q", "").strip()[:200]
     try:
         status = roster.AttendeeFilter(request.args.get("status", "all"))
@@ -75,7 +68,7 @@ def list_attendees(slug: str) -> str:
 @bp.post("/events/<slug>/attendees/<int:registration_id>/check-in")
 @requires(Permission.CHECK_IN)
 def check_in(slug: str, registration_id: int) -> BaseResponse:
-    event = _event_or_404(slug)
+    event = events.event_or_404(slug)
     checked_in = request.form.get("checked_in") != "0"
     try:
         roster.set_checked_in(registration_id, event.id, checked_in, utc_now())
@@ -134,7 +127,7 @@ def cancel_registration(slug: str, registration_id: int) -> BaseResponse:
 
 
 def _attendee_or_404(slug: str, registration_id: int) -> None:
-    event = _event_or_404(slug)
+    event = events.event_or_404(slug)
     if not roster.is_attendee(event.id, registration_id):
         abort(404)
 
@@ -142,7 +135,7 @@ def _attendee_or_404(slug: str, registration_id: int) -> None:
 @bp.post("/events/<slug>/export.csv")
 @requires(Permission.EVENT_EXPORT)
 def export_attendees(slug: str) -> BaseResponse:
-    event = _event_or_404(slug)
+    event = events.event_or_404(slug)
     form = ExportForm()
     form.columns.choices = [SelectChoice(c.name, c.name) for c in export.columns_for(event)]
     if not form.validate():
@@ -173,7 +166,7 @@ def export_attendees(slug: str) -> BaseResponse:
 @requires(Permission.EVENT_MESSAGE)
 def compose_message(slug: str) -> str | BaseResponse | tuple[str, int]:
     """Write, preview, test, then send a message to registrants or the waiting list."""
-    event = _event_or_404(slug)
+    event = events.event_or_404(slug)
     form = MessageForm()
     preview = None
     if form.validate_on_submit():
@@ -206,13 +199,6 @@ def compose_message(slug: str) -> str | BaseResponse | tuple[str, int]:
         preview=preview,
         sent=messages.list_announcements(event.id),
     ), (400 if form.errors else 200)
-
-
-def _event_or_404(slug: str) -> Event:
-    event = events.get_event(slug)
-    if event is None:
-        abort(404)
-    return event
 
 
 bp.add_app_template_global(retention.removal_date, "removal_date")

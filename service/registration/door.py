@@ -30,12 +30,7 @@ from service.security import forbid_storing
 LAST_CHECK_IN = "door_last_check_in"
 
 
-def _event_id_of(slug: str) -> int | None:
-    event = events.get_event(slug)
-    return event.id if event is not None else None
-
-
-bp = management_blueprint("door", __name__, find_event_id=_event_id_of)
+bp = management_blueprint("door", __name__, find_event_id=events.event_id_of)
 
 # /checkin/<token> sits outside /organisers (it is printed in mail) but is theirs all the same.
 links = Blueprint("checkin", __name__)
@@ -46,7 +41,7 @@ links.after_request(forbid_storing)
 @bp.get("/events/<slug>/door")
 @requires(Permission.CHECK_IN)
 def door_page(slug: str) -> str:
-    event = _event_or_404(slug)
+    event = events.event_or_404(slug)
     search = request.args.get("q", "").strip()[:200]
     # Whoever may not see emails (the door role) may not search by them either.
     by_email = access.may(current_user, Permission.ATTENDEES_DETAILS, event.id)
@@ -66,7 +61,7 @@ def door_page(slug: str) -> str:
 @bp.post("/events/<slug>/door/<int:registration_id>/check-in")
 @requires(Permission.CHECK_IN)
 def check_in(slug: str, registration_id: int) -> BaseResponse:
-    event = _event_or_404(slug)
+    event = events.event_or_404(slug)
     _check_in(event, registration_id, "at the door")
     return redirect(_door_url(event))
 
@@ -74,7 +69,7 @@ def check_in(slug: str, registration_id: int) -> BaseResponse:
 @bp.post("/events/<slug>/door/undo")
 @requires(Permission.CHECK_IN)
 def undo_check_in(slug: str) -> BaseResponse:
-    event = _event_or_404(slug)
+    event = events.event_or_404(slug)
     last = session.get(LAST_CHECK_IN) or {}
     undone = last.get("event_id") == event.id and roster.undo_check_in(
         last["registration_id"], event.id, datetime.fromisoformat(last["at"]), utc_now()
@@ -170,13 +165,6 @@ def _door_url(event: Event) -> str:
     """Back to the door page, with the search the volunteer had (no NUL: that is no name)."""
     search = request.form.get("q", "").replace("\x00", "").strip()[:200]
     return url_for(".door_page", slug=event.slug, q=search or None)
-
-
-def _event_or_404(slug: str) -> Event:
-    event = events.get_event(slug)
-    if event is None:
-        abort(404)
-    return event
 
 
 @bp.app_template_global()
