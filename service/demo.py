@@ -232,7 +232,9 @@ def load_demo(today: date) -> list[str]:
         f"{'created' if created else 'updated'} event {event.slug}"
         for event, created in events.import_events([*demo_events(today), demo_social(today)])
     ]
-    now = datetime.combine(today, time(9, 0), tzinfo=LONDON)
+    # The demo's people signed up the morning before: in the past whatever the hour the demo
+    # is loaded, so their confirmations are due at once.
+    now = datetime.combine(today - timedelta(days=1), time(9, 0), tzinfo=LONDON)
     for slug, people in ((DEMO_EVENT_SLUG, DEMO_PEOPLE[:5]), (SOCIAL_SLUG, DEMO_PEOPLE)):
         event = events.get_event(slug)
         added = 0

@@ -73,8 +73,16 @@ def live_database(
     try:
         instance_path = tmp_dir / "instance"
         instance_path.mkdir()
-        # Pages fresh on every visit: journeys check what they just changed.
-        env = server_env(database.url, instance_path, SECRET_KEY=SECRET_KEY, PAGE_CACHE_SECONDS="0")
+        # Pages fresh on every visit: journeys check what they just changed. Every journey logs
+        # in from 127.0.0.1, more than 30 an hour: the login limit itself is tested in
+        # tests/organisers/test_login.py.
+        env = server_env(
+            database.url,
+            instance_path,
+            SECRET_KEY=SECRET_KEY,
+            PAGE_CACHE_SECONDS="0",
+            LOGIN_RATE_LIMIT="1000 per minute",
+        )
         run_flask(["db", "upgrade"], env)
         run_flask(["demo", "load"], env)
         yield LiveDatabase(database.url, env)
