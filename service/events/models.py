@@ -76,7 +76,8 @@ class Event(Localised, Base):
     address: Mapped[str] = mapped_column(String(500), default="")
     # Private: only registrants ever see it (mail, personal joining link).
     join_url: Mapped[str] = mapped_column(String(1000), default="")
-    capacity: Mapped[int | None]
+    capacity: Mapped[int | None]  # of the room, for a hybrid event
+    online_capacity: Mapped[int | None]  # a hybrid event's online places (None: no limit)
     waiting_list: Mapped[bool] = mapped_column(default=True)
     # Registration is open from (if set) until (if set) and never once the event has started.
     registration_opens_at: Mapped[datetime | None]

@@ -57,6 +57,7 @@ COPIED_COLUMNS = (
     "address",
     "join_url",
     "capacity",
+    "online_capacity",
     "waiting_list",
     "organised_by",
     "attendee_reminder_offsets",

@@ -20,6 +20,14 @@ class RegistrationStatus(enum.StrEnum):
     CANCELLED = "cancelled"
 
 
+class RegistrationMode(enum.StrEnum):
+    """How a person takes part: in the room or online. A hybrid event has a capacity and a
+    waiting list for each; an in-person or online event has only its own."""
+
+    IN_PERSON = "in_person"
+    ONLINE = "online"
+
+
 class Registration(Base):
     __tablename__ = "registrations"
     __table_args__ = (
@@ -36,6 +44,9 @@ class Registration(Base):
     language: Mapped[str] = mapped_column(String(8), default="en")
     status: Mapped[RegistrationStatus] = mapped_column(
         enum_column(RegistrationStatus), default=RegistrationStatus.CONFIRMED
+    )
+    mode: Mapped[RegistrationMode] = mapped_column(
+        enum_column(RegistrationMode), default=RegistrationMode.IN_PERSON
     )
     # Consent to hear about future events: never assumed, recorded with its time.
     keep_informed: Mapped[bool] = mapped_column(default=False)

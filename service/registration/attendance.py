@@ -1,0 +1,36 @@
+"""Who came: a confirmed registrant attended if they were checked in at the door, or used
+their personal joining link while it opened the meeting (from its opening, ``JOIN_OPENS_MINUTES``
+before the start, until the end)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import exists, or_, select
+
+from service.events.models import Event
+from service.extensions import db
+from service.registration.models import JoinClick, Registration, RegistrationStatus
+
+
+def join_window(event: Event) -> tuple[datetime, datetime]:
+    """When the personal joining link opens the meeting: [opens, ends)."""
+    opens = event.starts_at - timedelta(minutes=int(current_app.config["JOIN_OPENS_MINUTES"]))
+    return opens, event.ends_at
+
+
+def attended_ids(event: Event) -> set[int]:
+    """The ids of the event's confirmed registrations that attended."""
+    opens, ends = join_window(event)
+    joined = exists().where(
+        JoinClick.registration_id == Registration.id,
+        JoinClick.clicked_at >= opens,
+        JoinClick.clicked_at < ends,
+    )
+    query = select(Registration.id).where(
+        Registration.event_id == event.id,
+        Registration.status == RegistrationStatus.CONFIRMED,
+        or_(Registration.checked_in_at.is_not(None), joined),
+    )
+    return set(db.session.scalars(query))
