@@ -4,25 +4,17 @@ before the start, until the end)."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-
-from flask import current_app
 from sqlalchemy import exists, or_, select
 
 from service.events.models import Event
 from service.extensions import db
+from service.registration import links
 from service.registration.models import JoinClick, Registration, RegistrationStatus
-
-
-def join_window(event: Event) -> tuple[datetime, datetime]:
-    """When the personal joining link opens the meeting: [opens, ends)."""
-    opens = event.starts_at - timedelta(minutes=int(current_app.config["JOIN_OPENS_MINUTES"]))
-    return opens, event.ends_at
 
 
 def attended_ids(event: Event) -> set[int]:
     """The ids of the event's confirmed registrations that attended."""
-    opens, ends = join_window(event)
+    opens, ends = links.join_window(event)
     joined = exists().where(
         JoinClick.registration_id == Registration.id,
         JoinClick.clicked_at >= opens,

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from flask import current_app
 
 from service.db import unit_of_work
-from service.events.models import EventStatus
+from service.events.models import Event, EventStatus
 from service.extensions import db
 from service.registration.models import JoinClick, Registration
 from service.security import read_id_link, sign_link
@@ -68,15 +68,21 @@ def use_join_link(registration: Registration, now: datetime) -> JoinDecision:
     return decision
 
 
+def join_window(event: Event) -> tuple[datetime, datetime]:
+    """When the personal joining link opens the meeting: [opens, ends)."""
+    opens = event.starts_at - timedelta(minutes=int(current_app.config["JOIN_OPENS_MINUTES"]))
+    return opens, event.ends_at
+
+
 def _join_decision(registration: Registration, now: datetime) -> JoinDecision:
     event = registration.event
     if not registration.is_confirmed or event.status is not EventStatus.PUBLISHED:
         return JoinDecision.NOT_CONFIRMED
     if not (event.is_online and event.join_url):
         return JoinDecision.NO_MEETING
-    if now >= event.ends_at:
+    opens, ends = join_window(event)
+    if now >= ends:
         return JoinDecision.ENDED
-    opens = event.starts_at - timedelta(minutes=int(current_app.config["JOIN_OPENS_MINUTES"]))
     if now < opens:
         return JoinDecision.TOO_EARLY
     return JoinDecision.ENTER
