@@ -29,7 +29,12 @@ from service.events.service import PUBLIC_STATUSES
 from service.extensions import db
 from service.identity import normalise_email
 from service.mail.models import MessageKind
-from service.registration.models import Answer, Registration, RegistrationStatus
+from service.registration.models import (
+    Answer,
+    Registration,
+    RegistrationMode,
+    RegistrationStatus,
+)
 from service.registration.notifications import (
     TOLD_FIELDS,
     audience,
@@ -201,6 +206,12 @@ def _add_registration(
         name=attendee.name,
         organisation=attendee.organisation,
         language=language,
+        # Until a hybrid event's registrants choose, its one capacity is the room's (0020).
+        mode=(
+            RegistrationMode.ONLINE
+            if event.format is EventFormat.ONLINE
+            else RegistrationMode.IN_PERSON
+        ),
         keep_informed=attendee.keep_informed,
         keep_informed_at=now if attendee.keep_informed else None,
         status=(

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from service.extensions import db
 from service.registration import attendance, links, roster
 from service.registration import service as registering
-from service.registration.models import JoinClick, Registration
+from service.registration.models import JoinClick, Registration, RegistrationMode
 
 STARTS = datetime(2031, 5, 12, 17, 30, tzinfo=UTC)
 NOW = datetime(2031, 1, 10, 9, 0, tzinfo=UTC)
@@ -42,3 +42,24 @@ def test_checked_in_or_joined_during_the_meeting_attended_and_nobody_else(app, m
 
         live = db.session.get(type(event), event.id)
         assert attendance.attended_ids(live) == {ids["door"], ids["link"]}
+
+
+def test_an_online_events_registrants_take_part_online_and_an_in_person_events_in_the_room(
+    app, make_event
+):
+    when = {"starts_at": STARTS.isoformat(), "ends_at": (STARTS + timedelta(hours=2)).isoformat()}
+    online = make_event(slug="online-meeting", format="online", **when)
+    room = make_event(
+        slug="room-meeting", format="in_person", venue="Marx Memorial Library", **when
+    )
+    with app.app_context():
+        modes = [
+            db.session.get(
+                Registration,
+                registering.register(
+                    event.slug, registering.Attendee("Ana", "ana@example.org"), "en", NOW
+                ),
+            ).mode
+            for event in (online, room)
+        ]
+    assert modes == [RegistrationMode.ONLINE, RegistrationMode.IN_PERSON]
