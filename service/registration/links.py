@@ -56,6 +56,7 @@ class JoinDecision(enum.StrEnum):
     ENDED = "ended"
     NOT_CONFIRMED = "not_confirmed"
     NO_MEETING = "no_meeting"  # not an online event, or no joining link yet
+    IN_THE_ROOM = "in_the_room"  # a hybrid event's registrant with a place in the room
 
 
 def use_join_link(registration: Registration, now: datetime) -> JoinDecision:
@@ -74,6 +75,8 @@ def _join_decision(registration: Registration, now: datetime) -> JoinDecision:
         return JoinDecision.NOT_CONFIRMED
     if not (event.is_online and event.join_url):
         return JoinDecision.NO_MEETING
+    if not registration.takes_part_online:
+        return JoinDecision.IN_THE_ROOM
     if now >= event.ends_at:
         return JoinDecision.ENDED
     opens = event.starts_at - timedelta(minutes=int(current_app.config["JOIN_OPENS_MINUTES"]))
