@@ -48,6 +48,12 @@ def capacity_of(event: Event, part: RegistrationMode) -> int | None:
     return event.capacity
 
 
+def total_capacity(event: Event) -> int | None:
+    """All the event's places (None: no limit in some part)."""
+    capacities = [capacity_of(event, part) for part in parts_of(event)]
+    return None if None in capacities else sum(capacity or 0 for capacity in capacities)
+
+
 def capacity_field(event: Event, part: RegistrationMode) -> str:
     """The event field (JSON key, form field) that holds ``part``'s places."""
     hybrid_online = event.format is EventFormat.HYBRID and part is RegistrationMode.ONLINE

@@ -22,7 +22,7 @@ from service.events.models import Event
 from service.events.timing import event_timing
 from service.extensions import limiter
 from service.i18n import current_language
-from service.registration import links, notifications, service
+from service.registration import links, notifications, parts, service
 from service.registration.forms import (
     PART_LABELS,
     answers_from,
@@ -111,6 +111,9 @@ def registration_panel(event: Event) -> Markup:
 def part_label(mode: RegistrationMode) -> str:
     """ "In the room" or "Online"."""
     return str(PART_LABELS[mode])
+
+
+bp.add_app_template_global(parts.total_capacity, "total_capacity")
 
 
 def _choice_of_parts(availability: service.Availability) -> tuple[service.PartAvailability, ...]:

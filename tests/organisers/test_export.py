@@ -44,6 +44,8 @@ EXPECTED_HEADER = [
     "checked_in_at",
     "joined",
     "cancelled_at",
+    "mode",
+    "attended",
 ]
 
 # What a spreadsheet would run as a formula, and what the export must write instead.
