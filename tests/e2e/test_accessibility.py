@@ -100,7 +100,8 @@ def log_in(page: Page, server: str, email: str) -> None:
 
 def mail_links(app: Flask) -> list[str]:
     """The pages a person reaches only from a mail: the manage page of a registration that has
-    been checked in, its check-in link (the QR code's), a signature's confirmation page, an
+    been checked in (in the room of the hybrid demo meeting), its joining link (refused in the
+    room), its check-in link (the QR code's), a signature's confirmation page, an
     unsubscribe page and a speaker's own page."""
     now = utc_now()
     email = f"axe-{now.timestamp():.0f}@example.org"
@@ -115,6 +116,7 @@ def mail_links(app: Flask) -> list[str]:
         registered = db.session.get(Registration, registration_id)
         return [
             links.manage_url(registered),
+            links.join_url(registered),  # in the room: the page saying how to switch online
             checkin.checkin_url(registered),
             speakers.speaker_url(speaker),
             statements.confirm_url(statements.find_signature(statement.id, email)),
