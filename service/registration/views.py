@@ -18,7 +18,7 @@ from werkzeug.wrappers import Response
 
 from service.db import utc_now
 from service.events import service as events
-from service.events.models import Event
+from service.events.models import Event, EventFormat
 from service.events.timing import event_timing
 from service.extensions import limiter
 from service.i18n import current_language
@@ -48,7 +48,9 @@ def _registration_limit() -> str:
 def register(slug: str) -> str | Response | tuple[str, int]:
     questions = events.questions_of(slug)
     event = _event_or_404(slug)
-    availability = service.availability(event, utc_now())
+    # A hybrid event's form offers its parts as they stand; another's is checked without a count.
+    hybrid = event.format is EventFormat.HYBRID
+    availability = service.availability(event, utc_now()) if hybrid else None
     form = registration_form_for(questions, current_language(), _choice_of_parts(availability))
     if form.validate_on_submit():
         if form.website.data:  # the honeypot: answer as if all went well, store nothing
@@ -71,10 +73,12 @@ def register(slug: str) -> str | Response | tuple[str, int]:
                 return redirect(url_for(".register", slug=slug))
             # The part chosen filled up: the same answer for a known address, keeping the form.
             form.mode.errors = [_("That part is full now: please choose the other.")]
+            availability = None  # the page says how the parts stand now
         except service.TryAgain:
             return render_template("registration/busy.html", slug=slug), 503
         else:
             return redirect(url_for(".next_steps", slug=slug))
+    availability = availability or service.availability(event, utc_now())
     status = 400 if form.errors else 200
     return render_template(
         "registration/register.html", event=event, form=form, availability=availability
@@ -116,9 +120,11 @@ def part_label(mode: RegistrationMode) -> str:
 bp.add_app_template_global(parts.total_capacity, "total_capacity")
 
 
-def _choice_of_parts(availability: service.Availability) -> tuple[service.PartAvailability, ...]:
+def _choice_of_parts(
+    availability: service.Availability | None,
+) -> tuple[service.PartAvailability, ...]:
     """The parts a registrant chooses between: a hybrid event's two, else none."""
-    return availability.parts if len(availability.parts) > 1 else ()
+    return availability.parts if availability and len(availability.parts) > 1 else ()
 
 
 @bp.get("/r/<token>")
