@@ -378,8 +378,7 @@ class Switch(enum.StrEnum):
     SWITCHED = "switched"  # a place in the other part was free: it is theirs
     QUEUED = "queued"  # the other part is full: on its waiting list, keeping their place
     STAYED = "stayed"  # they withdrew their request, and keep the place they have
-    FULL = "full"  # the other part is full with no waiting list (or they have no place to
-    # keep): nothing changed
+    FULL = "full"  # no free place there, and no waiting list (or no place to keep): no change
     NOT_POSSIBLE = "not_possible"  # not a hybrid event, cancelled, ended, or no such request
 
 
