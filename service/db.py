@@ -87,13 +87,17 @@ class Localised:
         return getattr(self, field)
 
 
-def enum_column(enum_class: type[enum.Enum], *, constraint: bool = True) -> Enum:
+def enum_column(
+    enum_class: type[enum.Enum], *, constraint: bool = True, name: str | None = None
+) -> Enum:
     """Store enum values (not names) as strings, portable across databases.
 
-    ``constraint=False`` leaves out the CHECK, for lists that grow without a migration.
+    ``constraint=False`` leaves out the CHECK, for lists that grow without a migration;
+    ``name`` names the CHECK when a second column of a table takes the same enum.
     """
     return Enum(
         enum_class,
+        name=name or enum_class.__name__.lower(),
         native_enum=False,
         create_constraint=constraint,
         length=20,

@@ -9,7 +9,9 @@ from zoneinfo import ZoneInfo
 from service import PROJECT_ROOT
 from service.events import service as events
 from service.media import service as media
+from service.registration import links, roster
 from service.registration import service as registration
+from service.registration.models import RegistrationMode
 from service.statements import moderation
 from service.statements import service as statements
 from service.statements.models import StatementStatus
@@ -17,6 +19,7 @@ from service.statements.models import StatementStatus
 LONDON = ZoneInfo("Europe/London")
 DEMO_EVENT_SLUG = "bolivia-people-power-hope-solidarity"
 DEMO_STATEMENT_SLUG = "solidarity-with-bolivia"
+PAST_SLUG = "bolivia-three-months-on"  # a hybrid meeting two months ago, with its attendance
 # Posters drawn for the demo with Pillow (a wiphala's colours and a headline; no one's photo).
 DEMO_IMAGES = PROJECT_ROOT / "service" / "static" / "demo"
 
@@ -75,7 +78,9 @@ def demo_events(today: date) -> list[dict[str, Any]]:
             "ends_at": _london(meeting_day, 20, 0).isoformat(),
             "timezone": "Europe/London",
             "extra_timezones": ["America/La_Paz"],
-            "format": "online",
+            "format": "hybrid",
+            "venue": "Conway Hall",
+            "address": "25 Red Lion Square, London WC1R 4RL",
             "join_url": "https://meet.example.org/friends-of-bolivia-people-power",
             "speaker_arrival_minutes": 30,
             "speaker_notes": (
@@ -84,7 +89,8 @@ def demo_events(today: date) -> list[dict[str, Any]]:
                 "questions from the chat after the last speaker. Ollie joins from La Paz, where "
                 "it will be early afternoon."
             ),
-            "capacity": 500,
+            "capacity": 120,
+            "online_capacity": 500,
             "waiting_list": True,
             "status": "published",
             "organised_by": "Friends of Bolivia",
@@ -134,7 +140,7 @@ def demo_events(today: date) -> list[dict[str, Any]]:
             ],
         },
         {
-            "slug": "bolivia-three-months-on",
+            "slug": PAST_SLUG,
             "title": "Bolivia three months on: steps on the road to post-coup recovery",
             "title_es": "Bolivia tres meses después: pasos hacia la recuperación tras el golpe",
             "summary": "A report-back and discussion on the new MAS government's first months.",
@@ -198,6 +204,26 @@ DEMO_PEOPLE = [
 ]
 
 
+# How each of the demo event's people takes part (the rest of DEMO_PEOPLE come to the social).
+DEMO_EVENT_PARTS = {
+    "rosa.mamani@example.org": RegistrationMode.ONLINE,
+    "tom.hughes@example.org": RegistrationMode.IN_PERSON,
+    "lucia.quispe@example.org": RegistrationMode.ONLINE,
+    "priya.shah@example.org": RegistrationMode.IN_PERSON,
+    "gareth.evans@example.org": RegistrationMode.IN_PERSON,
+}
+# Who registered for the past hybrid meeting (the demo's people from Ana on), how each took
+# part, and who came: checked in at the door, or joined by their own link.
+PAST_ATTENDANCE = [
+    ("ana.condori@example.org", RegistrationMode.IN_PERSON, True),
+    ("sam.oneill@example.org", RegistrationMode.IN_PERSON, True),
+    ("marta.flores@example.org", RegistrationMode.IN_PERSON, False),
+    ("kwame.mensah@example.org", RegistrationMode.ONLINE, True),
+    ("elena.vargas@example.org", RegistrationMode.ONLINE, True),
+    ("joe.bloggs@example.org", RegistrationMode.ONLINE, False),
+]
+
+
 def demo_social(today: date) -> dict[str, Any]:
     """A small in-person evening, booked up, with a waiting list."""
     day = next_monday_after(today, 10) + timedelta(days=4)  # a Friday
@@ -240,13 +266,46 @@ def load_demo(today: date) -> list[str]:
         added = 0
         for name, email, language, organisation in people:
             if registration.find_registration(event.id, email) is None:
-                attendee = registration.Attendee(name, email, organisation)
+                mode = DEMO_EVENT_PARTS.get(email) if slug == DEMO_EVENT_SLUG else None
+                attendee = registration.Attendee(name, email, organisation, mode=mode)
                 registration.register(slug, attendee, language, now)
                 added += 1
         report.append(f"registered {added} demo attendee(s) for {slug}")
+    report.extend(load_past_attendance())
     report.extend(load_demo_statement(now))
     report.extend(load_demo_look())
     return report
+
+
+def load_past_attendance() -> list[str]:
+    """The past hybrid meeting's people, in the room and online, and who came: registered a
+    week before it, checked in five minutes after the start or joined by their link two
+    minutes after it (``PAST_ATTENDANCE``); what is there already is kept."""
+    event = events.get_event(PAST_SLUG)
+    if event is None:
+        return []
+    people = {
+        email: (name, language, organisation) for name, email, language, organisation in DEMO_PEOPLE
+    }
+    registered = came = 0
+    for email, mode, attended in PAST_ATTENDANCE:
+        person = registration.find_registration(event.id, email)
+        if person is None:
+            name, language, organisation = people[email]
+            attendee = registration.Attendee(name, email, organisation, mode=mode)
+            registration.register(
+                PAST_SLUG, attendee, language, event.starts_at - timedelta(days=7)
+            )
+            person = registration.find_registration(event.id, email)
+            registered += 1
+        if not attended or person is None or person.checked_in_at or person.joins:
+            continue
+        if mode is RegistrationMode.IN_PERSON:
+            roster.set_checked_in(person.id, event.id, True, event.starts_at + timedelta(minutes=5))
+        else:
+            links.use_join_link(person, event.starts_at + timedelta(minutes=2))
+        came += 1
+    return [f"registered {registered} and marked {came} attending for {PAST_SLUG}"]
 
 
 DEMO_INTRODUCTION = (

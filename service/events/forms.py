@@ -163,6 +163,14 @@ class EventForm(ImageFields, Form):
         validators=[Optional(), NumberRange(min=1)],
         description=_l("Leave empty for no limit."),
     )
+    online_capacity = IntegerField(
+        _l("Online places"),
+        validators=[Optional(), NumberRange(min=1)],
+        description=_l(
+            "For a hybrid event: the places online, while the places above are the room's. "
+            "Leave empty for no limit."
+        ),
+    )
     waiting_list = BooleanField(_l("Waiting list when full"), default=True)
     registration_opens_at = DateTimeLocalField(
         _l("Registration opens"), validators=[Optional()], format=LOCAL_TIME_FORMATS
@@ -222,6 +230,7 @@ class EventForm(ImageFields, Form):
             "address",
             "join_url",
             "capacity",
+            "online_capacity",
             "waiting_list",
             "organised_by",
             "reminder_note",
@@ -291,6 +300,10 @@ class EventForm(ImageFields, Form):
             "address": self.address.data or "",
             "join_url": self.join_url.data or "",
             "capacity": self.capacity.data,
+            # Only a hybrid event has online places: another format leaves the field aside.
+            "online_capacity": (
+                self.online_capacity.data if self.format.data == EventFormat.HYBRID else None
+            ),
             "waiting_list": self.waiting_list.data,
             "registration_opens_at": self._aware("registration_opens_at", zone),
             "registration_closes_at": self._aware("registration_closes_at", zone),

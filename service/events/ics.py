@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -29,17 +30,37 @@ def event_uid(event: Event) -> str:
     return f"{event.uid}@convoca"
 
 
-def event_location(event: Event) -> str:
+def event_location(event: Event, attending: Attending | None = None) -> str:
+    """Where: the venue and address of an event with a room, "Online" otherwise; for one
+    registrant (``attending``), where they take part, online their joining link."""
     place = ", ".join(part for part in (event.venue, event.address) if part)
+    if attending is not None and attending.online:
+        return attending.join_link or _("Online")
     if event.has_venue:
         return place
     return _("Online")
 
 
-def _calendar_event(event: Event, stamp: datetime) -> CalendarEvent:
+@dataclass(frozen=True)
+class Attending:
+    """How one registrant takes part, for their own copy of the calendar file: in the room
+    (the venue and address), or online with their personal joining link (never the
+    meeting's own address)."""
+
+    online: bool
+    join_link: str = ""
+
+
+def _calendar_event(event: Event, stamp: datetime, attending: Attending | None) -> CalendarEvent:
     language = current_language()
     url = absolute_url("events.show_event", slug=event.slug)
+    joining = (
+        _("Your personal joining link: %(url)s", url=attending.join_link)
+        if attending and attending.online and attending.join_link
+        else ""
+    )
     texts = (
+        joining,
         event.localised("summary", language),
         plain_text(event.localised("description", language)),
         url,
@@ -53,7 +74,7 @@ def _calendar_event(event: Event, stamp: datetime) -> CalendarEvent:
         last_modified=event.updated_at,
         sequence=event.sequence,
         description="\n\n".join(text for text in texts if text),
-        location=event_location(event),
+        location=event_location(event, attending),
         url=url,
         status=STATUS.CANCELLED if event.is_cancelled else STATUS.CONFIRMED,
         organizer=_organizer(event),
@@ -102,21 +123,28 @@ def _timezones(events: list[Event]) -> list[Timezone]:
 
 
 def _calendar(
-    events: list[Event], stamp: datetime, *, uid: str, name: str | None = None
+    events: list[Event],
+    stamp: datetime,
+    *,
+    uid: str,
+    name: str | None = None,
+    attending: Attending | None = None,
 ) -> Calendar:
     calendar = Calendar.new(prodid=PRODID, method="PUBLISH", name=name, uid=uid)
     for timezone in _timezones(events):
         calendar.add_component(timezone)
     for event in events:
-        calendar.add_component(_calendar_event(event, stamp))
+        calendar.add_component(_calendar_event(event, stamp, attending))
     if name:
         calendar.add("refresh-interval", timedelta(hours=6), parameters={"VALUE": "DURATION"})
         calendar.add("x-published-ttl", "PT6H")
     return calendar
 
 
-def event_calendar(event: Event, stamp: datetime) -> bytes:
-    return _calendar([event], stamp, uid=event.uid).to_ical()
+def event_calendar(event: Event, stamp: datetime, attending: Attending | None = None) -> bytes:
+    """The event's calendar file: as anyone may download it, or (``attending``) one
+    registrant's own copy, with where they take part."""
+    return _calendar([event], stamp, uid=event.uid, attending=attending).to_ical()
 
 
 def feed_calendar(events: Iterable[Event], stamp: datetime) -> bytes:

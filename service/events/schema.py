@@ -14,6 +14,7 @@ from pydantic import (
     EmailStr,
     Field,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -91,7 +92,8 @@ class EventData(_Strict):
     venue: str = Field(default="", max_length=200)
     address: str = Field(default="", max_length=500)
     join_url: Annotated[str, AfterValidator(_web_url)] = Field(default="", max_length=1000)
-    capacity: int | None = Field(default=None, ge=1)
+    capacity: int | None = Field(default=None, ge=1)  # the room's, for a hybrid event
+    online_capacity: int | None = Field(default=None, ge=1)  # a hybrid event's online places
     waiting_list: bool = True
     registration_opens_at: AwareDatetime | None = None
     registration_closes_at: AwareDatetime | None = None
@@ -118,6 +120,16 @@ class EventData(_Strict):
         if isinstance(data, dict):
             return {key: value for key, value in data.items() if key not in DERIVED_KEYS}
         return data
+
+    @field_validator("online_capacity")
+    @classmethod
+    def _online_places_of_a_hybrid_event(cls, value: int | None, info: ValidationInfo) -> Any:
+        if value is not None and info.data.get("format") is not EventFormat.HYBRID:
+            raise ValueError(
+                'only a hybrid event (format "hybrid") has online places: an online '
+                "event's places are its capacity"
+            )
+        return value
 
     @model_validator(mode="after")
     def _ends_after_start(self) -> EventData:

@@ -214,6 +214,7 @@ def dump_event(event: Event) -> dict[str, Any]:
         address=event.address,
         join_url=event.join_url,
         capacity=event.capacity,
+        online_capacity=event.online_capacity,
         waiting_list=event.waiting_list,
         registration_opens_at=_local_iso(event, event.registration_opens_at),
         registration_closes_at=_local_iso(event, event.registration_closes_at),

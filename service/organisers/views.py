@@ -144,6 +144,7 @@ def dashboard() -> str:
         },
         events=listed,
         counts={event.id: roster.attendee_counts(event.id) for event in listed},
+        part_counts={event.id: roster.part_counts(event, now) for event in listed},
         charts={
             event.id: drawn
             for event in listed

@@ -25,10 +25,20 @@ from service.access.service import Permission
 from service.audit import service as audit
 from service.db import utc_now
 from service.events import service as events
+from service.events.models import EventFormat
 from service.forms import ExportForm
 from service.pagination import MAX_PAGE
-from service.registration import export, messages, notifications, retention, roster, service
+from service.registration import (
+    attendance,
+    export,
+    messages,
+    notifications,
+    retention,
+    roster,
+    service,
+)
 from service.registration.forms import MessageForm
+from service.registration.models import RegistrationMode
 from service.text import render_markdown
 
 bp = management_blueprint("attendees", __name__, find_event_id=events.event_id_of)
@@ -44,14 +54,22 @@ def list_attendees(slug: str) -> str:
     except ValueError:
         status = roster.AttendeeFilter.ALL
     page = min(max(request.args.get("page", 1, type=int), 1), MAX_PAGE)
+    hybrid = event.format is EventFormat.HYBRID
+    part = _part_filter(request.args.get("part", "")) if hybrid else None
     # Whoever may not see emails (the door) may not search by them either.
     details = access.may(current_user, Permission.ATTENDEES_DETAILS, event.id)
-    rows, total = roster.find_attendees(event.id, search, status, page, by_email=details)
+    rows, total = roster.find_attendees(event.id, search, status, page, by_email=details, part=part)
     audit.record("attendees.list", current_user, event=event, detail=f"{len(rows)} row(s) shown")
+    now = utc_now()
     return render_template(
         "registration/manage/attendees.html",
         event=event,
         counts=roster.attendee_counts(event.id),
+        hybrid=hybrid,
+        part=part,
+        part_counts=roster.part_counts(event, now),
+        # Who came, once the event has started (None before: nobody could have yet).
+        attended=attendance.attended_ids(event) if now >= event.starts_at else None,
         rows=rows,
         total=total,
         page=page,
@@ -63,6 +81,14 @@ def list_attendees(slug: str) -> str:
         export_form=ExportForm(),
         columns=export.columns_for(event),
     )
+
+
+def _part_filter(value: str) -> RegistrationMode | None:
+    """The part the list shows (``?part=in_person`` or ``online``); None: both."""
+    try:
+        return RegistrationMode(value)
+    except ValueError:
+        return None
 
 
 @bp.post("/events/<slug>/attendees/<int:registration_id>/check-in")
@@ -86,6 +112,7 @@ def check_in(slug: str, registration_id: int) -> BaseResponse:
             slug=slug,
             q=request.form.get("q") or None,
             status=request.form.get("status") or None,
+            part=request.form.get("part") or None,
             page=request.form.get("page") or None,
         )
         + f"#attendee-{registration_id}"

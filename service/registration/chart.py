@@ -18,6 +18,7 @@ from sqlalchemy import select
 
 from service.events.models import Event
 from service.extensions import db
+from service.registration import parts
 from service.registration.models import Registration, RegistrationStatus
 
 WIDTH, HEIGHT = 640, 240
@@ -207,4 +208,4 @@ def registrations_chart(event: Event, now: datetime, days: int = 30) -> Chart | 
     ]
     last = min(now, event.starts_at).astimezone(event.zone).date()
     standing = standing_by_day(registrations, event.zone, last, days)
-    return draw(standing, event.capacity) if standing else None
+    return draw(standing, parts.total_capacity(event)) if standing else None

@@ -21,9 +21,9 @@ from service.access.service import Permission
 from service.audit import service as audit
 from service.db import utc_now
 from service.events import service as events
-from service.events.models import Event
+from service.events.models import Event, EventFormat
 from service.registration import checkin, roster
-from service.registration.models import Registration
+from service.registration.models import Registration, RegistrationStatus
 from service.security import forbid_storing
 
 # The volunteer's last check-in, kept in their own session: only they can undo it.
@@ -45,11 +45,15 @@ def door_page(slug: str) -> str:
     search = request.args.get("q", "").strip()[:200]
     # Whoever may not see emails (the door role) may not search by them either.
     by_email = access.may(current_user, Permission.ATTENDEES_DETAILS, event.id)
-    rows, total = roster.find_at_the_door(event.id, search, by_email)
+    rows, total = roster.find_at_the_door(event, search, by_email)
     return render_template(
         "registration/manage/door.html",
         event=event,
         counts=roster.attendee_counts(event.id),
+        # The door checks in the room: at a hybrid event, its part is who is expected.
+        room=roster.part_counts(event, utc_now())[0]
+        if event.format is EventFormat.HYBRID
+        else None,
         rows=rows,
         total=total,
         search=search,
@@ -124,6 +128,16 @@ def _check_in(event: Event, registration_id: int, how: str) -> None:
     person = roster.door_row(registration_id, event.id)
     if person is None:
         abort(404)
+    if person.online and person.status is RegistrationStatus.CONFIRMED:
+        flash(
+            _(
+                "%(name)s takes part online, with no place in the room: they can switch on "
+                "their registration page if a place is free.",
+                name=person.name,
+            ),
+            "error",
+        )
+        return
     try:
         changed = roster.set_checked_in(registration_id, event.id, True, now)
     except LookupError:

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, case, exists, select
+from sqlalchemy import ColumnElement, Select, and_, case, exists, literal, select
 
 from service.csv_export import (
     Column,
@@ -16,7 +16,8 @@ from service.csv_export import (
     stored_time,
     stream_recorded_csv,
 )
-from service.events.models import Event, Question
+from service.events.models import Event, EventFormat, Question
+from service.registration import attendance, parts
 from service.registration.models import Answer, JoinClick, Registration, RegistrationStatus
 
 STATUS_NAMES = {
@@ -58,7 +59,19 @@ COLUMNS = [
     _ours("joined", _yes_no(exists().where(JoinClick.registration_id == Registration.id))),
     _time("cancelled_at", Registration.cancelled_at),
 ]
-COLUMN_NAMES = [column.name for column in COLUMNS]
+
+
+def event_columns(event: Event) -> list[Column]:
+    """The standard columns that depend on the event: how each person takes part (a hybrid
+    event's registrants chose; the others take part as their event does) and whether they
+    attended (``attendance.attended``)."""
+    [only_part, *_] = parts.parts_of(event)
+    mode = Registration.mode if event.format is EventFormat.HYBRID else literal(only_part.value)
+    return [_ours("mode", mode), _ours("attended", _yes_no(attendance.attended(event)))]
+
+
+EVENT_COLUMN_NAMES = ("mode", "attended")
+COLUMN_NAMES = [*(column.name for column in COLUMNS), *EVENT_COLUMN_NAMES]
 
 
 def answer_column(question: Question, *, joined: bool = True) -> Column:
@@ -76,6 +89,7 @@ def columns_for(event: Event) -> list[Column]:
     """Every column an export of this event can have: the standard ones, then its questions."""
     return [
         *COLUMNS,
+        *event_columns(event),
         *(
             answer_column(question, joined=number < JOINED_ANSWERS)
             for number, question in enumerate(event.questions)

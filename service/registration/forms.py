@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Protocol
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
@@ -12,6 +13,10 @@ from wtforms.validators import InputRequired, Length, Optional
 
 from service.events.models import QuestionKind
 from service.forms import Form, PersonForm, Required
+from service.registration.models import RegistrationMode
+from service.registration.service import PartAvailability, RegistrationState
+
+PART_LABELS = {RegistrationMode.IN_PERSON: _l("In the room"), RegistrationMode.ONLINE: _l("Online")}
 
 
 class RegistrationForm(PersonForm):
@@ -42,14 +47,21 @@ def question_field_name(question: FormQuestion) -> str:
 
 
 def registration_form_for(
-    questions: Sequence[FormQuestion], language: str, **kwargs: Any
+    questions: Sequence[FormQuestion],
+    language: str,
+    parts: Sequence[PartAvailability] = (),
+    **kwargs: Any,
 ) -> RegistrationForm:
-    """The registration form with the event's own questions, labelled in ``language``."""
-    if not questions:
+    """The registration form with the event's own questions, labelled in ``language``, and
+    for a hybrid event (its two ``parts``) the required choice of how to take part."""
+    if not questions and not parts:
         return RegistrationForm(**kwargs)
 
     class EventRegistrationForm(RegistrationForm):
         pass
+
+    if parts:
+        EventRegistrationForm.mode = _mode_field(parts)
 
     for question in questions:
         label = question.label_es if language == "es" and question.label_es else question.label
@@ -75,6 +87,30 @@ def registration_form_for(
             field = BooleanField(label, validators=required)
         setattr(EventRegistrationForm, question_field_name(question), field)
     return EventRegistrationForm(**kwargs)
+
+
+def _mode_field(parts: Sequence[PartAvailability]) -> RadioField:
+    """``mode``: in the room or online; a part that is full says so ("waiting list", or
+    "full" and cannot be chosen)."""
+    choices = []
+    for part in parts:
+        label = str(PART_LABELS[part.mode])
+        if part.state is RegistrationState.WAITING_LIST:
+            label = _("%(part)s (waiting list)", part=label)
+        disabled = part.state is RegistrationState.FULL
+        if disabled:
+            label = _("%(part)s (full)", part=label)
+        choices.append(SelectChoice(part.mode.value, label, {"disabled": True} if disabled else {}))
+    return RadioField(
+        _l("How will you take part?"),
+        choices=choices,
+        validators=[InputRequired(_l("Choose how you will take part: in the room or online."))],
+    )
+
+
+def mode_from(form: RegistrationForm) -> RegistrationMode | None:
+    """The part chosen on a hybrid event's form; None on any other."""
+    return RegistrationMode(form.mode.data) if "mode" in form else None
 
 
 def answers_from(form: RegistrationForm, questions: Sequence[FormQuestion]) -> dict[int, str]:

@@ -56,6 +56,7 @@ class JoinDecision(enum.StrEnum):
     ENDED = "ended"
     NOT_CONFIRMED = "not_confirmed"
     NO_MEETING = "no_meeting"  # not an online event, or no joining link yet
+    IN_THE_ROOM = "in_the_room"  # a hybrid event's registrant with a place in the room
 
 
 def use_join_link(registration: Registration, now: datetime) -> JoinDecision:
@@ -80,6 +81,8 @@ def _join_decision(registration: Registration, now: datetime) -> JoinDecision:
         return JoinDecision.NOT_CONFIRMED
     if not (event.is_online and event.join_url):
         return JoinDecision.NO_MEETING
+    if not registration.takes_part_online:
+        return JoinDecision.IN_THE_ROOM
     opens, ends = join_window(event)
     if now >= ends:
         return JoinDecision.ENDED

@@ -10,7 +10,7 @@ from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from service.db import Base, Str200, enum_column, not_blank, utc_now
-from service.events.models import Event
+from service.events.models import Event, EventFormat
 from service.identity import new_link_secret
 
 
@@ -48,6 +48,12 @@ class Registration(Base):
     mode: Mapped[RegistrationMode] = mapped_column(
         enum_column(RegistrationMode), default=RegistrationMode.IN_PERSON
     )
+    # A hybrid registrant waiting for a place in the other part, keeping their own until then:
+    # the part they asked for and when (their place in that part's queue).
+    wants_mode: Mapped[RegistrationMode | None] = mapped_column(
+        enum_column(RegistrationMode, name="wantedmode")
+    )
+    wants_mode_at: Mapped[datetime | None]
     # Consent to hear about future events: never assumed, recorded with its time.
     keep_informed: Mapped[bool] = mapped_column(default=False)
     keep_informed_at: Mapped[datetime | None]
@@ -77,6 +83,23 @@ class Registration(Base):
     @property
     def is_cancelled(self) -> bool:
         return self.status is RegistrationStatus.CANCELLED
+
+    @property
+    def takes_part_online(self) -> bool:
+        """Online: every registrant of an online event, those who chose it at a hybrid one."""
+        return takes_part_online(self.event.format, self.mode)
+
+    @property
+    def takes_part_in_the_room(self) -> bool:
+        return self.event.has_venue and not self.takes_part_online
+
+
+def takes_part_online(event_format: EventFormat, mode: RegistrationMode) -> bool:
+    """Whether a registrant of an event of ``event_format`` in ``mode`` joins online: only a
+    hybrid event's registrants choose; the others take part as the event does."""
+    if event_format is EventFormat.HYBRID:
+        return mode is RegistrationMode.ONLINE
+    return event_format is EventFormat.ONLINE
 
 
 class JoinClick(Base):

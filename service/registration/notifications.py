@@ -11,10 +11,10 @@ from flask import current_app
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from service.db import unit_of_work
-from service.events.ics import event_calendar
+from service.events.ics import Attending, event_calendar
 from service.events.models import Event, EventFormat
 from service.events.timing import LazyTiming, format_moment
 from service.extensions import db
@@ -24,6 +24,7 @@ from service.mail.service import Attachment
 from service.registration.checkin import QR_CONTENT_ID, checkin_url, qr_attachment
 from service.registration.links import join_url, manage_url
 from service.registration.models import Registration, RegistrationStatus
+from service.registration.parts import queue_position
 from service.text import plain_text, render_markdown
 from service.urls import absolute_url
 
@@ -143,8 +144,12 @@ def changes_for(
     registration: Registration, changes: list[dict[str, str]], *, online: bool
 ) -> list[dict[str, str]]:
     """The changes this person hears about: a new joining link only matters to someone
-    confirmed for an event with an online part."""
-    hears_of_link = registration.is_confirmed and online
+    confirmed for an event with an online part, and at a hybrid event only to those online."""
+    hears_of_link = (
+        registration.is_confirmed
+        and online
+        and (registration.event.format is not EventFormat.HYBRID or registration.takes_part_online)
+    )
     return [change for change in changes if change["field"] != "join_url" or hears_of_link]
 
 
@@ -243,6 +248,7 @@ def _in_words(event: Event, field: str, value: str) -> str:
 
 @mail.message_builder(
     "registration/waiting_list",
+    "registration/switch_queued",
     "registration/event_changed",
     "registration/event_cancelled",
     "registration/event_reinstated",
@@ -255,9 +261,11 @@ def registration_content(params: dict[str, Any], memo: dict[Any, Any]) -> mail.M
     attachments = []
     if params.get("calendar"):
         event = registration.event
-        key = ("calendar", event.id, event.sequence, str(get_locale()))
+        attending = _attending(registration)
+        # An online copy carries the person's own link: it is theirs alone.
+        key = ("calendar", event.id, event.sequence, str(get_locale()), attending)
         if key not in memo:
-            memo[key] = event_calendar(event, event.updated_at).decode()
+            memo[key] = event_calendar(event, event.updated_at, attending).decode()
         attachments.append(
             Attachment(f"{event.slug}.ics", "text/calendar; method=PUBLISH", memo[key])
         )
@@ -268,14 +276,14 @@ def registration_content(params: dict[str, Any], memo: dict[Any, Any]) -> mail.M
     return mail.MessageContent(context, attachments)
 
 
-@mail.message_builder("registration/confirmation", "registration/promoted")
+@mail.message_builder("registration/confirmation", "registration/promoted", "registration/switched")
 def place_content(params: dict[str, Any], memo: dict[Any, Any]) -> mail.MessageContent:
     """A place confirmed: ``registration_content`` and, for an event with a door, the check-in
     link with its QR code inline beside it (none once the registration is cancelled: the link
     would be dead)."""
     content = registration_content(params, memo)
     registration = content.context["registration"]
-    if registration.is_cancelled or not registration.event.has_venue:
+    if registration.is_cancelled or not registration.takes_part_in_the_room:
         return content
     url = checkin_url(registration)
     return mail.MessageContent(
@@ -309,20 +317,23 @@ def message_context(registration: Registration) -> dict[str, Any]:
         "registration": registration,
         "event_url": absolute_url("events.show_event", slug=event.slug),
         "manage_url": manage_url(registration),
-        "join_url": join_url(registration) if event.is_online else "",
-        "waiting_position": waiting_position(registration) if registration.is_waiting else None,
+        # Only for those who take part online: never for a place in a hybrid event's room.
+        "join_url": join_url(registration) if registration.takes_part_online else "",
+        "in_the_room": registration.takes_part_in_the_room,
+        "waiting_position": (
+            waiting_position(registration)
+            if registration.is_waiting or registration.wants_mode
+            else None
+        ),
     }
 
 
+def _attending(registration: Registration) -> Attending:
+    online = registration.takes_part_online
+    return Attending(online, join_url(registration) if online else "")
+
+
 def waiting_position(registration: Registration) -> int:
-    ahead = (
-        db.session.scalar(
-            select(func.count()).where(
-                Registration.event_id == registration.event_id,
-                Registration.status == RegistrationStatus.WAITING,
-                Registration.id < registration.id,  # the order the lock let them in
-            )
-        )
-        or 0
-    )
-    return ahead + 1
+    """Where the person is in the queue they are in: their part's waiting list, or the one
+    of the part they asked to switch to."""
+    return queue_position(registration)

@@ -16,7 +16,7 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import ngettext
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.exc import OperationalError
 
 from service.access import service as access
@@ -29,6 +29,7 @@ from service.events.service import PUBLIC_STATUSES
 from service.extensions import db
 from service.identity import normalise_email
 from service.mail.models import MessageKind
+from service.registration import parts
 from service.registration.models import (
     Answer,
     Registration,
@@ -77,6 +78,8 @@ class Attendee:
     email: str
     organisation: str = ""
     keep_informed: bool = False
+    # How they take part in a hybrid event (None: in the room); others take part as it does.
+    mode: RegistrationMode | None = None
 
 
 # Below this many free places the page says "only a few places left", never the number, so
@@ -85,13 +88,16 @@ FEW_PLACES = 10
 
 
 @dataclass(frozen=True)
-class Availability:
+class PartAvailability:
+    """Whether one part of an event (the room, or online) takes registrations now."""
+
+    mode: RegistrationMode
     state: RegistrationState
     places_left: int | None  # None: no limit; for organisers, never shown on public pages
 
     @property
     def takes_registrations(self) -> bool:
-        return self.state in (RegistrationState.OPEN, RegistrationState.WAITING_LIST)
+        return self.state in _TAKES_REGISTRATIONS
 
     @property
     def few_places_left(self) -> bool:
@@ -100,6 +106,31 @@ class Availability:
             and self.places_left is not None
             and self.places_left <= FEW_PLACES
         )
+
+
+@dataclass(frozen=True)
+class Availability:
+    """The event as a whole (open while any part is) and each of its parts (two for a hybrid
+    event, in ``parts.BOTH_PARTS`` order)."""
+
+    state: RegistrationState
+    places_left: int | None  # None: no limit; for organisers, never shown on public pages
+    parts: tuple[PartAvailability, ...] = ()
+
+    @property
+    def takes_registrations(self) -> bool:
+        return self.state in _TAKES_REGISTRATIONS
+
+    @property
+    def few_places_left(self) -> bool:
+        return (
+            self.state is RegistrationState.OPEN
+            and self.places_left is not None
+            and self.places_left <= FEW_PLACES
+        )
+
+    def part(self, mode: RegistrationMode) -> PartAvailability:
+        return next(part for part in self.parts if part.mode is mode)
 
 
 def confirmed_count(event_id: int) -> int:
@@ -115,8 +146,20 @@ def confirmed_count(event_id: int) -> int:
 
 
 def availability(event: Event, now: datetime) -> Availability:
-    places_left = _places_left(event)
-    return Availability(_state(event, now, places_left), places_left)
+    by_part = tuple(
+        PartAvailability(part, _state(event, now, left), left)
+        for part in parts.parts_of(event)
+        for left in [parts.places_left(event, part)]
+    )
+    lefts = [part.places_left for part in by_part]
+    places_left = None if None in lefts else sum(left or 0 for left in lefts)
+    # Open while any part has a place; else the waiting list while any part has one.
+    states = {part.state for part in by_part}
+    state = next((best for best in _BEST_FIRST if best in states), by_part[0].state)
+    return Availability(state, places_left, by_part)
+
+
+_BEST_FIRST = (RegistrationState.OPEN, RegistrationState.WAITING_LIST)
 
 
 def _state(event: Event, now: datetime, places_left: int | None) -> RegistrationState:
@@ -156,7 +199,9 @@ def register(
     The same address again (however capitalised) makes no second registration: it re-sends the
     confirmation (at most once every few minutes) and returns the existing registration. When
     the event takes no registrations, a known address is answered with ``RegistrationClosed``
-    like any other (its copy goes by mail), so no response tells who had registered.
+    like any other (its copy goes by mail), so no response tells who had registered. At a
+    hybrid event the part chosen decides (``attendee.mode``): a place in it, its waiting
+    list, or full, for a known address too.
     Raises ``RegistrationClosed`` (with the state: full, closed…, or unavailable when there
     is no such public event) or ``TryAgain``.
     """
@@ -166,7 +211,8 @@ def register(
             event = _lock_event(Event.slug == slug, Event.status.in_(PUBLIC_STATUSES))
             if event is None:
                 raise RegistrationClosed(RegistrationState.UNAVAILABLE)
-            state = availability(event, now).state
+            part = parts.part_for(event, attendee.mode)
+            state = _state(event, now, parts.places_left(event, part))
             existing = find_registration(event.id, email)
             if existing is not None and not existing.is_cancelled:
                 if state not in _NO_MORE_COPIES:
@@ -176,7 +222,9 @@ def register(
                 if existing is not None:  # cancelled: registering again joins the back
                     db.session.delete(existing)
                     db.session.flush()
-                registration_id = _add_registration(event, attendee, email, language, state, now)
+                registration_id = _add_registration(
+                    event, attendee, email, language, part, state, now
+                )
                 _add_answers(registration_id, answers or {})
     except OperationalError as error:
         raise TryAgain from error
@@ -197,21 +245,17 @@ def _add_registration(
     attendee: Attendee,
     email: str,
     language: str,
+    part: RegistrationMode,
     state: RegistrationState,
     now: datetime,
 ) -> int:
     registration = Registration(
         event_id=event.id,
+        mode=part,
         email=email,
         name=attendee.name,
         organisation=attendee.organisation,
         language=language,
-        # Until a hybrid event's registrants choose, its one capacity is the room's (0020).
-        mode=(
-            RegistrationMode.ONLINE
-            if event.format is EventFormat.ONLINE
-            else RegistrationMode.IN_PERSON
-        ),
         keep_informed=attendee.keep_informed,
         keep_informed_at=now if attendee.keep_informed else None,
         status=(
@@ -250,6 +294,7 @@ def cancel_registration(registration_id: int, now: datetime) -> Registration | N
             freed_place = registration.is_confirmed
             registration.status = RegistrationStatus.CANCELLED
             registration.cancelled_at = now
+            _forget_switch(registration)
             db.session.flush()
             queue_message(
                 registration,
@@ -266,60 +311,219 @@ def cancel_registration(registration_id: int, now: datetime) -> Registration | N
 
 
 def promote_waitlist(event: Event, now: datetime) -> int:
-    """Fill the event's free places from its waiting list, first come first served, and mail
-    each person promoted (with their calendar file). The caller holds the event's lock, inside
-    its unit of work. Returns how many were promoted."""
-    free = _places_left(event)
-    if free is not None and free <= 0:
-        return 0
-    query = (
-        select(Registration)
-        .where(
-            Registration.event_id == event.id,
-            Registration.status == RegistrationStatus.WAITING,
-        )
-        .order_by(Registration.id)  # ids are handed out in order under the event's lock
-    )
-    waiting = list(db.session.scalars(query if free is None else query.limit(free)))
-    for registration in waiting:
+    """Fill each part's free places from its queue (``parts.queue_of``), first come first
+    served, and mail each person given a place (with their calendar file). A switcher who
+    gets their place frees one in the part they leave, so the parts are filled in turn until
+    neither moves; then switchers asking for each other's parts trade places. The caller holds
+    the event's lock, inside its unit of work. Returns how many were given a place."""
+    given = 0
+    moved = True
+    while moved:
+        moved = False
+        for part in parts.parts_of(event):
+            free = parts.places_left(event, part)
+            if free is not None and free <= 0:
+                continue
+            for registration in parts.queue_of(event, part, free):
+                _give_place(registration, part, now)
+                given += 1
+                moved = True
+    return given + _trade_places(event, now)
+
+
+def _give_place(registration: Registration, part: RegistrationMode, now: datetime) -> None:
+    """A place in ``part`` for someone waiting (mailed "promoted") or a switcher ("switched")."""
+    if registration.is_waiting:
         registration.status = RegistrationStatus.CONFIRMED
         registration.promoted_at = now
-        db.session.flush()
-        queue_message(
-            registration,
-            "promoted",
-            MessageKind.CONFIRMATION,
-            now,
-            f"promoted:{registration.id}:{now.isoformat()}",
-            calendar=True,
-        )
-    return len(waiting)
+        template = "promoted"
+    else:
+        template = "switched"
+    registration.mode = part
+    _forget_switch(registration)
+    db.session.flush()
+    queue_message(
+        registration,
+        template,
+        MessageKind.CONFIRMATION,
+        now,
+        f"{template}:{registration.id}:{now.isoformat()}",
+        calendar=True,
+    )
+
+
+def _trade_places(event: Event, now: datetime) -> int:
+    """Switchers from the room and switchers from online trade places, the first of each in
+    the order they asked: nobody's place is taken and no part holds more."""
+    if event.format is not EventFormat.HYBRID:
+        return 0
+    to_online, to_room = (
+        [queued for queued in parts.queue_of(event, part) if queued.is_confirmed]
+        for part in (RegistrationMode.ONLINE, RegistrationMode.IN_PERSON)
+    )
+    for from_room, from_online in zip(to_online, to_room, strict=False):
+        _give_place(from_room, RegistrationMode.ONLINE, now)
+        _give_place(from_online, RegistrationMode.IN_PERSON, now)
+    return 2 * min(len(to_online), len(to_room))
+
+
+def _forget_switch(registration: Registration) -> None:
+    registration.wants_mode = None
+    registration.wants_mode_at = None
+
+
+class Switch(enum.StrEnum):
+    """What asking to take part the other way did."""
+
+    SWITCHED = "switched"  # a place in the other part was free: it is theirs
+    QUEUED = "queued"  # the other part is full: on its waiting list, keeping their place
+    STAYED = "stayed"  # they withdrew their request, and keep the place they have
+    FULL = "full"  # no free place there, and no waiting list (or no place to keep): no change
+    NOT_POSSIBLE = "not_possible"  # not a hybrid event, cancelled, ended, or no such request
+
+
+def switch_part(registration_id: int, now: datetime) -> Switch:
+    """Take part the other way at a hybrid event: in the room instead of online, or online
+    instead of in the room. With a place free in the other part, the person has it at once
+    and the place they leave goes to the first in its queue (``promote_waitlist``); with the
+    other part full, they join its queue keeping their place until a place frees
+    (``Registration.wants_mode``). Someone waiting with no place moves only into a free
+    place. Each outcome is mailed: the confirmation in the new part with its calendar file,
+    or their place in the queue. One unit of work; raises ``TryAgain``."""
+    try:
+        with unit_of_work(lock_wait=current_app.config["LOCK_WAIT_SECONDS"]):
+            found = _lock_registration(registration_id)
+            if found is None or not may_switch(*found, now):
+                return Switch.NOT_POSSIBLE  # an asker already queued withdraws (stay_in_part)
+            event, registration = found
+            target = parts.other_part(registration.mode)
+            free = parts.places_left(event, target)
+            if free is None or free > 0:
+                _give_place(registration, target, now)
+                promote_waitlist(event, now)
+                return Switch.SWITCHED
+            if not (event.waiting_list and registration.is_confirmed):
+                return Switch.FULL
+            registration.wants_mode = target
+            registration.wants_mode_at = now
+            db.session.flush()
+            promote_waitlist(event, now)  # someone may want this person's place: they trade
+            if registration.mode is target:
+                return Switch.SWITCHED
+            queue_message(
+                registration,
+                "switch_queued",
+                MessageKind.WAITING_LIST,
+                now,
+                f"switch_queued:{registration.id}:{now.isoformat()}",
+            )
+            return Switch.QUEUED
+    except OperationalError as error:
+        raise TryAgain from error
+
+
+def stay_in_part(registration_id: int, now: datetime) -> Switch:
+    """Withdraw a request to switch (``switch_part``): the person leaves the other part's
+    queue and keeps the place they have. One unit of work; raises ``TryAgain``."""
+    try:
+        with unit_of_work(lock_wait=current_app.config["LOCK_WAIT_SECONDS"]):
+            found = _lock_registration(registration_id)
+            if found is None or found[1].wants_mode is None:
+                return Switch.NOT_POSSIBLE
+            _forget_switch(found[1])
+            return Switch.STAYED
+    except OperationalError as error:
+        raise TryAgain from error
+
+
+def _lock_registration(registration_id: int) -> tuple[Event, Registration] | None:
+    """Lock the registration's event, then read the registration as it is under the lock."""
+    event_id = db.session.scalar(
+        select(Registration.event_id).where(Registration.id == registration_id)
+    )
+    event = _lock_event(Event.id == event_id) if event_id is not None else None
+    registration = db.session.get(Registration, registration_id, populate_existing=True)
+    if event is None or registration is None:
+        return None
+    return event, registration
+
+
+def may_switch(event: Event, registration: Registration, now: datetime) -> bool:
+    """Whether the person may ask to take part the other way: at a hybrid event, published,
+    not over, with a registration that stands and no request already made."""
+    return (
+        event.format is EventFormat.HYBRID
+        and event.status is EventStatus.PUBLISHED
+        and not registration.is_cancelled
+        and registration.wants_mode is None
+        and now < event.ends_at
+    )
 
 
 def fit_capacity(event: Event, now: datetime) -> int:
-    """Capacity is never exceeded.
+    """Capacity is never exceeded, in either part.
 
-    Called, under the event's lock, whenever an event's capacity may have changed: a
-    capacity below the number already confirmed is refused (``EventDataError`` on the
-    ``capacity`` field: the caller's unit of work rolls back, nothing is saved); places a
-    raised or removed limit frees go at once to the waiting list, first come first served
-    (``promote_waitlist``), except on a cancelled event. Registering (``availability``) and
-    cancelling count under the same lock. Returns how many were promoted."""
-    if event.capacity is not None:
-        confirmed = confirmed_count(event.id)
-        if event.capacity < confirmed:
-            message = ngettext(
-                "%(num)d person is already confirmed; the capacity cannot go below %(num)d.",
-                "%(num)d people are already confirmed; the capacity cannot go below %(num)d.",
-                confirmed,
-            )
+    Called, under the event's lock, whenever an event's capacity or format may have changed.
+    First everyone takes part as the event now lets them (``_settle_parts``: at an online or
+    in-person event, as it does; a hybrid event keeps each person's part, so an event that
+    becomes hybrid keeps its people where they were). Then a part's capacity below the number
+    already confirmed in it is refused (``EventDataError`` on its field, ``capacity`` or
+    ``online_capacity``: the caller's unit of work rolls back, nothing is saved); places a
+    raised or removed limit frees go at once to that part's queue, first come first served
+    (``promote_waitlist``), except on a cancelled event. Registering (``availability``),
+    switching and cancelling count under the same lock. Returns how many were promoted."""
+    _settle_parts(event)
+    for part in parts.parts_of(event):
+        capacity = parts.capacity_of(event, part)
+        confirmed = parts.confirmed_in(event, part)
+        if capacity is not None and capacity < confirmed:
+            field = parts.capacity_field(event, part)
             raise EventDataError(
-                [f"capacity {event.capacity} is below the {confirmed} confirmed"],
-                {"capacity": [message]},
+                [f"{field} {capacity} is below the {confirmed} confirmed"],
+                {field: [_too_many_message(event, part, confirmed)]},
             )
     if event.status is EventStatus.CANCELLED:
         return 0
     return promote_waitlist(event, now)
+
+
+def _too_many_message(event: Event, part: RegistrationMode, confirmed: int) -> str:
+    if event.format is not EventFormat.HYBRID:
+        return ngettext(
+            "%(num)d person is already confirmed; the capacity cannot go below %(num)d.",
+            "%(num)d people are already confirmed; the capacity cannot go below %(num)d.",
+            confirmed,
+        )
+    if part is RegistrationMode.ONLINE:
+        return ngettext(
+            "%(num)d person is already confirmed online; the online places cannot go below "
+            "%(num)d.",
+            "%(num)d people are already confirmed online; the online places cannot go below "
+            "%(num)d.",
+            confirmed,
+        )
+    return ngettext(
+        "%(num)d person is already confirmed in the room; its places cannot go below %(num)d.",
+        "%(num)d people are already confirmed in the room; its places cannot go below %(num)d.",
+        confirmed,
+    )
+
+
+def _settle_parts(event: Event) -> None:
+    """At an online or in-person event everyone takes part as it does, and nobody waits to
+    switch: an event that stops being hybrid brings its people into its one part (where its
+    capacity then holds them all, or the change is refused)."""
+    if event.format is EventFormat.HYBRID:
+        return
+    [part] = parts.parts_of(event)
+    db.session.execute(
+        update(Registration)
+        .where(
+            Registration.event_id == event.id,
+            (Registration.mode != part) | Registration.wants_mode.is_not(None),
+        )
+        .values(mode=part, wants_mode=None, wants_mode_at=None)
+    )
 
 
 @dataclass(frozen=True)
@@ -445,12 +649,6 @@ def people_to_tell(event: Event) -> tuple[int, int]:
     """How many are registered and how many waiting: who hears of a cancellation or a
     reinstatement."""
     return registered_and_waiting(event)
-
-
-def _places_left(event: Event) -> int | None:
-    if event.capacity is None:
-        return None
-    return max(event.capacity - confirmed_count(event.id), 0)
 
 
 def _lock_event(*where: ColumnElement[bool]) -> Event | None:

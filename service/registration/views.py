@@ -9,21 +9,29 @@ from flask import (
     flash,
     redirect,
     render_template,
+    request,
     url_for,
 )
+from flask_babel import gettext as _
 from markupsafe import Markup
 from werkzeug.wrappers import Response
 
 from service.db import utc_now
 from service.events import service as events
-from service.events.models import Event
+from service.events.models import Event, EventFormat
 from service.events.timing import event_timing
 from service.extensions import limiter
 from service.i18n import current_language
-from service.registration import links, notifications, service
-from service.registration.forms import answers_from, registration_form_for
+from service.registration import links, notifications, parts, service
+from service.registration.forms import (
+    PART_LABELS,
+    answers_from,
+    mode_from,
+    registration_form_for,
+)
 from service.registration.links import JoinDecision
-from service.registration.models import Registration
+from service.registration.models import Registration, RegistrationMode
+from service.registration.parts import other_part
 from service.security import no_store
 from service.text import render_markdown
 
@@ -39,7 +47,11 @@ def _registration_limit() -> str:
 @no_store
 def register(slug: str) -> str | Response | tuple[str, int]:
     questions = events.questions_of(slug)
-    form = registration_form_for(questions, current_language())
+    event = _event_or_404(slug)
+    # A hybrid event's form offers its parts as they stand; another's is checked without a count.
+    hybrid = event.format is EventFormat.HYBRID
+    availability = service.availability(event, utc_now()) if hybrid else None
+    form = registration_form_for(questions, current_language(), _choice_of_parts(availability))
     if form.validate_on_submit():
         if form.website.data:  # the honeypot: answer as if all went well, store nothing
             return redirect(url_for(".next_steps", slug=slug))
@@ -48,6 +60,7 @@ def register(slug: str) -> str | Response | tuple[str, int]:
             email=form.email.data,
             organisation=form.organisation.data or "",
             keep_informed=form.keep_informed.data,
+            mode=mode_from(form),
         )
         try:
             service.register(
@@ -56,12 +69,16 @@ def register(slug: str) -> str | Response | tuple[str, int]:
         except service.RegistrationClosed as closed:
             if closed.state is service.RegistrationState.UNAVAILABLE:
                 abort(404)
-            return redirect(url_for(".register", slug=slug))
+            if closed.state is not service.RegistrationState.FULL or "mode" not in form:
+                return redirect(url_for(".register", slug=slug))
+            # The part chosen filled up: the same answer for a known address, keeping the form.
+            form.mode.errors = [_("That part is full now: please choose the other.")]
+            availability = None  # the page says how the parts stand now
         except service.TryAgain:
             return render_template("registration/busy.html", slug=slug), 503
-        return redirect(url_for(".next_steps", slug=slug))
-    event = _event_or_404(slug)
-    availability = service.availability(event, utc_now())
+        else:
+            return redirect(url_for(".next_steps", slug=slug))
+    availability = availability or service.availability(event, utc_now())
     status = 400 if form.errors else 200
     return render_template(
         "registration/register.html", event=event, form=form, availability=availability
@@ -87,9 +104,27 @@ def registration_panel(event: Event) -> Markup:
             "registration/_panel.html",
             event=event,
             availability=availability,
-            form=registration_form_for(event.questions, current_language(), formdata=None),
+            form=registration_form_for(
+                event.questions, current_language(), _choice_of_parts(availability), formdata=None
+            ),
         )
     )
+
+
+@bp.app_template_global()
+def part_label(mode: RegistrationMode) -> str:
+    """ "In the room" or "Online"."""
+    return str(PART_LABELS[mode])
+
+
+bp.add_app_template_global(parts.total_capacity, "total_capacity")
+
+
+def _choice_of_parts(
+    availability: service.Availability | None,
+) -> tuple[service.PartAvailability, ...]:
+    """The parts a registrant chooses between: a hybrid event's two, else none."""
+    return availability.parts if availability and len(availability.parts) > 1 else ()
 
 
 @bp.get("/r/<token>")
@@ -103,12 +138,39 @@ def manage(token: str) -> str:
         event=event,
         token=token,
         timing=event_timing(event),
-        join_url=links.join_url(registration) if event.is_online else "",
+        join_url=links.join_url(registration) if registration.takes_part_online else "",
         waiting_position=(
-            notifications.waiting_position(registration) if registration.is_waiting else None
+            notifications.waiting_position(registration)
+            if registration.is_waiting or registration.wants_mode
+            else None
         ),
+        switch=_switch_offer(registration),
         description=render_markdown(event.localised("description", current_language())),
     )
+
+
+def _switch_offer(registration: Registration) -> service.PartAvailability | None:
+    """The other part of a hybrid event, as it stands, when the person could ask for it."""
+    event = registration.event
+    if not service.may_switch(event, registration, utc_now()):
+        return None
+    return service.availability(event, utc_now()).part(other_part(registration.mode))
+
+
+@bp.post("/r/<token>/switch")
+@no_store
+def switch(token: str) -> Response | tuple[str, int]:
+    """Take part the other way (or, with ``stay``, withdraw the request and keep one's part)."""
+    registration = _registration_or_404(links.MANAGE, token)
+    try:
+        if request.form.get("stay"):
+            outcome = service.stay_in_part(registration.id, utc_now())
+        else:
+            outcome = service.switch_part(registration.id, utc_now())
+    except service.TryAgain:
+        return render_template("registration/busy.html", slug=registration.event.slug), 503
+    flash(outcome.value, "switch")
+    return redirect(url_for(".manage", token=token))
 
 
 @bp.post("/r/<token>/cancel")

@@ -18,13 +18,19 @@ from sqlalchemy import String, cast, exists, literal, select
 from sqlalchemy.orm import selectinload
 
 from service.db import unit_of_work
-from service.events.models import Event, EventPerson, EventStatus, SpeakerAnswer
+from service.events.models import Event, EventFormat, EventPerson, EventStatus, SpeakerAnswer
 from service.events.timing import LazyTiming, format_time, zone_abbreviation
 from service.extensions import db
 from service.mail import service as mail
 from service.mail.models import MessageKind, OutboxMessage
+from service.registration import links
 from service.registration.links import join_link
-from service.registration.models import Registration, RegistrationStatus
+from service.registration.models import (
+    Registration,
+    RegistrationMode,
+    RegistrationStatus,
+    takes_part_online,
+)
 from service.text import render_markdown
 from service.urls import absolute_url
 
@@ -106,9 +112,11 @@ def _events_in_reminder_window(now: datetime) -> list[int]:
     )
 
 
-def _due_registrations(event: Event, reminder: Reminder) -> list[tuple[int, str, str, str, str]]:
-    """(id, email, name, language, link secret) of confirmed registrants not yet reminded, not
-    unsubscribed, and registered in time for this reminder."""
+def _due_registrations(
+    event: Event, reminder: Reminder
+) -> list[tuple[int, str, str, str, str, RegistrationMode]]:
+    """(id, email, name, language, link secret, mode) of confirmed registrants not yet
+    reminded, not unsubscribed, and registered in time for this reminder."""
     grace = timedelta(minutes=int(current_app.config["REMINDER_GRACE_MINUTES"]))
     key = literal(reminder.key_prefix(event)) + cast(Registration.id, String)
     query = (
@@ -118,6 +126,7 @@ def _due_registrations(event: Event, reminder: Reminder) -> list[tuple[int, str,
             Registration.name,
             Registration.language,
             Registration.link_secret,
+            Registration.mode,
         )
         .where(
             Registration.event_id == event.id,
@@ -150,14 +159,20 @@ def _attendee_reminder_rows(event: Event, now: datetime) -> list[dict[str, Any]]
             params={
                 "event_id": event.id,
                 "minutes_before": reminder.minutes_before,
-                "join_url": join_link(registration_id, link_secret),
+                "registration_id": registration_id,
+                # Only for those who take part online: never for a hybrid event's room.
+                "join_url": (
+                    join_link(registration_id, link_secret)
+                    if takes_part_online(event.format, mode)
+                    else ""
+                ),
             },
             now=now,
             event_id=event.id,
             registration_id=registration_id,
         )
         # _due_registrations leaves out the unsubscribed and those reminded already.
-        for registration_id, email, name, language, link_secret in _due_registrations(
+        for registration_id, email, name, language, link_secret, mode in _due_registrations(
             event, reminder
         )
     ]
@@ -204,7 +219,15 @@ def reminder_content(params: dict[str, Any], memo: dict[Any, Any]) -> mail.Messa
         if event is None:
             raise LookupError(f"event {params['event_id']} no longer exists")
         memo[key] = _reminder_context(event, params["minutes_before"])
-    return mail.MessageContent({**memo[key], "join_url": params.get("join_url", "")})
+    context = memo[key]
+    join_url, in_the_room = params.get("join_url", ""), context["event"].has_venue
+    if context["event"].format is EventFormat.HYBRID and "registration_id" in params:
+        # As the person takes part when it goes out: they may have switched since it was queued.
+        registration = db.session.get(Registration, params["registration_id"])
+        online = registration is not None and registration.takes_part_online
+        join_url = links.join_url(registration) if registration and online else ""
+        in_the_room = not online
+    return mail.MessageContent({**context, "join_url": join_url, "in_the_room": in_the_room})
 
 
 def _reminder_context(event: Event, minutes_before: int) -> dict[str, Any]:

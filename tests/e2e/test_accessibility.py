@@ -100,7 +100,8 @@ def log_in(page: Page, server: str, email: str) -> None:
 
 def mail_links(app: Flask) -> list[str]:
     """The pages a person reaches only from a mail: the manage page of a registration that has
-    been checked in, its check-in link (the QR code's), a signature's confirmation page, an
+    been checked in (in the room of the hybrid demo meeting), its joining link (refused in the
+    room), its check-in link (the QR code's), a signature's confirmation page, an
     unsubscribe page and a speaker's own page."""
     now = utc_now()
     email = f"axe-{now.timestamp():.0f}@example.org"
@@ -115,6 +116,7 @@ def mail_links(app: Flask) -> list[str]:
         registered = db.session.get(Registration, registration_id)
         return [
             links.manage_url(registered),
+            links.join_url(registered),  # in the room: the page saying how to switch online
             checkin.checkin_url(registered),
             speakers.speaker_url(speaker),
             statements.confirm_url(statements.find_signature(statement.id, email)),
@@ -236,6 +238,9 @@ def test_forms_showing_their_errors_have_no_wcag_violation(open_page, live_serve
         page.goto(live_server + path)
         page.fill(f"{form} input[name=name]", "Rosa Mamani")
         page.fill(f"{form} input[name=email]", f"axe-{language}-{admin}")
+        online = page.locator(f"{form} input[name=mode][value=online]")
+        if online.count():  # the hybrid demo meeting asks how one takes part
+            online.check()
         with page.expect_navigation():
             page.locator(f"{form} [type=submit]").click()
         assert page.locator(ERRORS).count() == 0, page.url

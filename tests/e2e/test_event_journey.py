@@ -130,10 +130,10 @@ def test_visitor_finds_the_event_reads_it_in_spanish_and_adds_it_to_a_calendar(
         ["Labour Friends of Progressive Latin America"]
     )
 
-    # Online, and the joining link is kept for people who register.
-    expect(page.locator(".event__format")).to_have_text("Online")
+    # In a London room and online, and the joining link is kept for those taking part online.
+    expect(page.locator(".event__format")).to_have_text("In person and online")
     expect(page.locator(".event__join-note")).to_have_text(
-        "The joining link is emailed to everyone who registers."
+        "The joining link is emailed to everyone who registers to take part online."
     )
     assert_no_join_link(page, response.text())
 

@@ -20,6 +20,7 @@ def test_register_read_the_confirmation_and_cancel(page: Page, live_app, live_se
     page.get_by_label("Your name").fill("Rosa Mamani")
     page.get_by_label("Email").fill(address)
     page.get_by_label("Organisation (optional)").fill("Bolivian Women in London")
+    page.get_by_label("Online", exact=True).check()  # the demo meeting is in a room and online
     page.get_by_role("button", name="Register").click()
 
     expect(page.get_by_role("heading", name="Check your inbox")).to_be_visible()

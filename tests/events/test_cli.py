@@ -12,6 +12,7 @@ from sqlalchemy import select
 from service.demo import DEMO_EVENT_SLUG, SOCIAL_SLUG, next_monday_after
 from service.events import service
 from service.extensions import db
+from service.registration import attendance
 from service.registration.models import Registration, RegistrationStatus
 from tests.events.fixtures import SECRET_JOIN_URL, event_data
 
@@ -131,6 +132,8 @@ def test_demo_load_is_idempotent_and_upcoming(app, runner, client):
     assert f"updated event {DEMO_EVENT_SLUG}" in second.output
     assert "registered 5 demo attendee(s)" in first.output
     assert "registered 0 demo attendee(s)" in second.output
+    assert "registered 6 and marked 4 attending for bolivia-three-months-on" in first.output
+    assert "registered 0 and marked 0 attending for bolivia-three-months-on" in second.output
     with app.app_context():
         assert service.count_events() == 3
         social = service.get_event(SOCIAL_SLUG)
@@ -149,6 +152,17 @@ def test_demo_load_is_idempotent_and_upcoming(app, runner, client):
         assert len(event.speakers) == 5
         assert event.join_url
         assert event.sequence == 0
+        # A London room and online, its people in both, and a past meeting people came to.
+        assert (event.format, event.capacity, event.online_capacity) == ("hybrid", 120, 500)
+        modes = db.session.scalars(
+            select(Registration.mode).where(Registration.event_id == event.id)
+        )
+        assert Counter(modes) == {"in_person": 3, "online": 2}
+        past = service.get_event("bolivia-three-months-on")
+        came = db.session.scalars(
+            select(Registration.mode).where(Registration.id.in_(attendance.attended_ids(past)))
+        )
+        assert Counter(came) == {"in_person": 2, "online": 2}
     assert DEMO_EVENT_SLUG in client.get("/").get_data(as_text=True)
     assert "bolivia-three-months-on" in client.get("/events/past").get_data(as_text=True)
 

@@ -26,6 +26,7 @@ from service.mail import service as mail
 from service.organisers.service import create_organiser
 from service.registration import service as registration
 from service.registration.messages import send_announcement, send_test
+from service.registration.models import RegistrationMode
 from service.reminders.service import sweep_reminders
 from service.statements import service as statements
 from service.statements.models import StatementStatus
@@ -62,8 +63,10 @@ def meeting(**overrides) -> None:
 MESSAGE = "Bring your **banner** & a friend.\n\n- Doors open at 18:00\n- Tea afterwards"
 
 
-def register(name: str, email: str, language: str) -> int:
-    return registration.register(SLUG, registration.Attendee(name, email), language, NOW)
+def register(name: str, email: str, language: str, mode: RegistrationMode | None = None) -> int:
+    """Register for the meeting: in the room unless ``mode`` says online."""
+    attendee = registration.Attendee(name, email, mode=mode)
+    return registration.register(SLUG, attendee, language, NOW)
 
 
 def settle(now: datetime) -> None:
@@ -78,6 +81,32 @@ def settle(now: datetime) -> None:
 def registration_confirmation(language: str) -> str:
     meeting()
     register("Ana Flores", ANA, language)
+    return ANA
+
+
+def registration_confirmation_online(language: str) -> str:
+    """The online part's confirmation: the personal joining link, no address, no QR code."""
+    meeting()
+    register("Ana Flores", ANA, language, RegistrationMode.ONLINE)
+    return ANA
+
+
+def registration_switched(language: str) -> str:
+    """From the room to online, with places free online."""
+    meeting()
+    ana = register("Ana Flores", ANA, language)
+    settle(NOW)
+    registration.switch_part(ana, LATER)
+    return ANA
+
+
+def registration_switch_queued(language: str) -> str:
+    """From the room towards online, which is full: on its waiting list, keeping the seat."""
+    meeting(online_capacity=1)
+    register("Ben Quispe", "ben@example.org", "en", RegistrationMode.ONLINE)
+    ana = register("Ana Flores", ANA, language)
+    settle(NOW)
+    registration.switch_part(ana, LATER)
     return ANA
 
 
@@ -211,6 +240,9 @@ def statement_confirmed(language: str) -> str:
 
 SCENARIOS: dict[str, Callable[[str], str]] = {
     "registration-confirmation": registration_confirmation,
+    "registration-confirmation-online": registration_confirmation_online,
+    "registration-switched": registration_switched,
+    "registration-switch-queued": registration_switch_queued,
     "registration-waiting-list": registration_waiting_list,
     "registration-promoted": registration_promoted,
     "registration-cancelled": registration_cancelled,
