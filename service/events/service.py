@@ -128,6 +128,12 @@ _QUESTIONS_OF = (
 )
 
 
+def languages_of(slug: str) -> list[str]:
+    """The languages the event ``slug`` can be followed in (none for an unknown slug), for the
+    registration form's POST, like ``questions_of``."""
+    return db.session.scalar(select(Event.languages).where(Event.slug == slug)) or []
+
+
 def add_question(event: Event, question: Question) -> None:
     """Add ``question`` (not yet in the session) at the end of the event's form."""
     with unit_of_work(lock_wait=current_app.config["LOCK_WAIT_SECONDS"]):
@@ -222,6 +228,9 @@ def dump_event(event: Event) -> dict[str, Any]:
         speaker_arrival_minutes=event.speaker_arrival_minutes,
         speaker_notes=event.speaker_notes,
         reminder_note=event.reminder_note,
+        languages=list(event.languages),
+        interpretation_en=event.interpretation_en,
+        interpretation_es=event.interpretation_es,
         retention_days=event.retention_days,
         people=[
             {

@@ -30,6 +30,7 @@ from service.extensions import db
 from service.identity import normalise_email
 from service.mail.models import MessageKind
 from service.registration.models import Answer, Registration, RegistrationStatus
+from service.registration.needs import Needs, forget_access_needs, registration_fields
 from service.registration.notifications import (
     TOLD_FIELDS,
     audience,
@@ -72,6 +73,7 @@ class Attendee:
     email: str
     organisation: str = ""
     keep_informed: bool = False
+    needs: Needs = Needs()  # noqa: RUF009 - frozen: one shared "nothing asked" is safe
 
 
 # Below this many free places the page says "only a few places left", never the number, so
@@ -209,6 +211,7 @@ def _add_registration(
             else RegistrationStatus.WAITING
         ),
         created_at=now,
+        **registration_fields(event, attendee.needs),
     )
     db.session.add(registration)
     db.session.flush()
@@ -239,6 +242,7 @@ def cancel_registration(registration_id: int, now: datetime) -> Registration | N
             freed_place = registration.is_confirmed
             registration.status = RegistrationStatus.CANCELLED
             registration.cancelled_at = now
+            forget_access_needs(registration)
             db.session.flush()
             queue_message(
                 registration,

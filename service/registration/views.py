@@ -20,8 +20,14 @@ from service.events.models import Event
 from service.events.timing import event_timing
 from service.extensions import limiter
 from service.i18n import current_language
-from service.registration import links, notifications, service
-from service.registration.forms import answers_from, registration_form_for
+from service.registration import links, needs, notifications, retention, service
+from service.registration.forms import (
+    NeedsForm,
+    answers_from,
+    needs_form_for,
+    needs_from,
+    registration_form_for,
+)
 from service.registration.links import JoinDecision
 from service.registration.models import Registration
 from service.security import no_store
@@ -39,7 +45,7 @@ def _registration_limit() -> str:
 @no_store
 def register(slug: str) -> str | Response | tuple[str, int]:
     questions = events.questions_of(slug)
-    form = registration_form_for(questions, current_language())
+    form = registration_form_for(questions, current_language(), events.languages_of(slug))
     if form.validate_on_submit():
         if form.website.data:  # the honeypot: answer as if all went well, store nothing
             return redirect(url_for(".next_steps", slug=slug))
@@ -48,6 +54,7 @@ def register(slug: str) -> str | Response | tuple[str, int]:
             email=form.email.data,
             organisation=form.organisation.data or "",
             keep_informed=form.keep_informed.data,
+            needs=needs_from(form),
         )
         try:
             service.register(
@@ -87,7 +94,9 @@ def registration_panel(event: Event) -> Markup:
             "registration/_panel.html",
             event=event,
             availability=availability,
-            form=registration_form_for(event.questions, current_language(), formdata=None),
+            form=registration_form_for(
+                event.questions, current_language(), event.languages, formdata=None
+            ),
         )
     )
 
@@ -125,6 +134,35 @@ def cancel(token: str) -> Response | tuple[str, int]:
         "registration",
     )
     return redirect(url_for(".manage", token=token))
+
+
+@bp.app_template_global()
+def needs_form(registration: Registration) -> NeedsForm:
+    """The registrant's answers about their needs, for their manage page to change."""
+    return needs_form_for(
+        registration.event.languages, current_language(), formdata=None, obj=registration
+    )
+
+
+bp.add_app_template_global(needs.may_change_needs, "needs_may_change")
+bp.add_app_template_global(retention.retention_days, "retention_days")
+
+
+@bp.post("/r/<token>/needs")
+@no_store
+def change_needs(token: str) -> Response | tuple[str, int]:
+    registration = _registration_or_404(links.MANAGE, token)
+    form = needs_form_for(registration.event.languages, current_language())
+    if not needs.may_change_needs(registration):
+        abort(404)
+    if not form.validate_on_submit():
+        return render_template(
+            "registration/needs.html", registration=registration, needs_answers=form, token=token
+        ), 400
+    if not needs.update_needs(registration.id, needs_from(form)):
+        abort(404)
+    flash("saved", "needs")
+    return redirect(url_for(".manage", token=token) + "#needs")
 
 
 @bp.get("/j/<token>")

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import String, cast, exists, literal, select
+from sqlalchemy import String, case, cast, exists, literal, select
 from sqlalchemy.orm import selectinload
 
 from service.db import unit_of_work
@@ -25,6 +25,7 @@ from service.mail import service as mail
 from service.mail.models import MessageKind, OutboxMessage
 from service.registration.links import join_link
 from service.registration.models import Registration, RegistrationStatus
+from service.registration.needs import interpretation_for
 from service.text import render_markdown
 from service.urls import absolute_url
 
@@ -106,9 +107,12 @@ def _events_in_reminder_window(now: datetime) -> list[int]:
     )
 
 
-def _due_registrations(event: Event, reminder: Reminder) -> list[tuple[int, str, str, str, str]]:
-    """(id, email, name, language, link secret) of confirmed registrants not yet reminded, not
-    unsubscribed, and registered in time for this reminder."""
+def _due_registrations(
+    event: Event, reminder: Reminder
+) -> list[tuple[int, str, str, str, str, str | None]]:
+    """(id, email, name, language, link secret, language followed through interpretation) of
+    confirmed registrants not yet reminded, not unsubscribed, and registered in time for this
+    reminder."""
     grace = timedelta(minutes=int(current_app.config["REMINDER_GRACE_MINUTES"]))
     key = literal(reminder.key_prefix(event)) + cast(Registration.id, String)
     query = (
@@ -118,6 +122,7 @@ def _due_registrations(event: Event, reminder: Reminder) -> list[tuple[int, str,
             Registration.name,
             Registration.language,
             Registration.link_secret,
+            case((Registration.needs_interpretation, Registration.follows_language)),
         )
         .where(
             Registration.event_id == event.id,
@@ -151,14 +156,16 @@ def _attendee_reminder_rows(event: Event, now: datetime) -> list[dict[str, Any]]
                 "event_id": event.id,
                 "minutes_before": reminder.minutes_before,
                 "join_url": join_link(registration_id, link_secret),
+                # Only theirs: how to reach the interpreted channel, told when it is sent.
+                **({"interpretation_language": interpreted} if interpreted else {}),
             },
             now=now,
             event_id=event.id,
             registration_id=registration_id,
         )
         # _due_registrations leaves out the unsubscribed and those reminded already.
-        for registration_id, email, name, language, link_secret in _due_registrations(
-            event, reminder
+        for registration_id, email, name, language, link_secret, interpreted in (
+            _due_registrations(event, reminder)
         )
     ]
 
@@ -204,7 +211,13 @@ def reminder_content(params: dict[str, Any], memo: dict[Any, Any]) -> mail.Messa
         if event is None:
             raise LookupError(f"event {params['event_id']} no longer exists")
         memo[key] = _reminder_context(event, params["minutes_before"])
-    return mail.MessageContent({**memo[key], "join_url": params.get("join_url", "")})
+    return mail.MessageContent(
+        {
+            **memo[key],
+            "join_url": params.get("join_url", ""),
+            **interpretation_for(memo[key]["event"], params.get("interpretation_language")),
+        }
+    )
 
 
 def _reminder_context(event: Event, minutes_before: int) -> dict[str, Any]:
