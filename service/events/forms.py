@@ -41,6 +41,7 @@ from service.events import service as events
 from service.events.models import Event, EventFormat, PersonRole, QuestionKind
 from service.events.schema import SLUG_PATTERN
 from service.forms import Form, MultiCheckboxField, Required
+from service.i18n import LANGUAGE_NAMES
 from service.media.forms import ImageFields
 
 EMPTY_PERSON_ROWS = 2
@@ -181,7 +182,7 @@ class EventForm(ImageFields, Form):
     reminder_note = TextAreaField(_l("A note in every reminder"), validators=[Length(max=2000)])
     languages = MultiCheckboxField(
         _l("The meeting can be followed in"),
-        choices=[SelectChoice("en", _l("English")), SelectChoice("es", _l("Spanish"))],
+        choices=[SelectChoice(code, name) for code, name in LANGUAGE_NAMES.items()],
         description=_l(
             "Tick two and the registration form asks which one each person will follow, "
             "and whether they need interpretation."

@@ -12,9 +12,9 @@ from wtforms.validators import InputRequired, Length, Optional
 
 from service.events.models import QuestionKind
 from service.forms import ExportForm, Form, MultiCheckboxField, PersonForm, Required
+from service.i18n import LANGUAGE_NAMES
 from service.registration.needs import (
     ACCESS_NEED_LABELS,
-    LANGUAGE_LABELS,
     OTHER_NEED_LENGTH,
     Needs,
 )
@@ -40,7 +40,7 @@ def add_language_fields(form_class: type[Form], languages: Sequence[str], langua
     first chosen) and whether they need interpretation into it."""
     form_class.follows_language = RadioField(
         _l("Which language will you follow the meeting in?"),
-        choices=[SelectChoice(code, LANGUAGE_LABELS.get(code, code)) for code in languages],
+        choices=[SelectChoice(code, LANGUAGE_NAMES.get(code, code)) for code in languages],
         default=language if language in languages else languages[0],
         validators=[InputRequired(_l("Please choose the language you will follow it in."))],
     )

@@ -50,7 +50,13 @@ ACCESS_NEED_COUNT_LABELS = {
     AccessNeed.DIAL_IN: _l("dial-in"),
 }
 OTHER_NEED_LENGTH = 300  # Registration.access_needs_other
-LANGUAGE_LABELS = {"en": _l("English"), "es": _l("Spanish")}
+# For the organisers' counts and list; the form names each language in itself (``LANGUAGE_NAMES``).
+LANGUAGE_LABELS = {"en": _l("In English"), "es": _l("In Spanish")}
+# Whole phrases: "into Spanish" is "al español", lower case, in Spanish.
+INTERPRETATION_HEADINGS = {
+    "en": _l("Interpretation into English:"),
+    "es": _l("Interpretation into Spanish:"),
+}
 
 
 @dataclass(frozen=True)
@@ -124,13 +130,11 @@ def interpretation_context(registration: Registration) -> dict[str, str]:
 
 
 def interpretation_for(event: Event, language: str | None) -> dict[str, str]:
-    """``interpretation_channel`` (empty: nothing to tell) and the language's name, in the
-    language of the message being rendered."""
+    """``interpretation_channel`` (empty: nothing to tell) and its heading, in the language of
+    the message being rendered."""
     channel = event.interpretation_channel(language) if language else ""
-    return {
-        "interpretation_channel": channel,
-        "interpretation_language": language_label(language) if channel and language else "",
-    }
+    heading = INTERPRETATION_HEADINGS.get(language or "") if channel else None
+    return {"interpretation_channel": channel, "interpretation_heading": str(heading or "")}
 
 
 def language_label(code: str) -> str:
@@ -139,7 +143,7 @@ def language_label(code: str) -> str:
 
 def access_need_labels(codes: list[str]) -> list[str]:
     """A person's access needs in words, in the page's language."""
-    return [str(ACCESS_NEED_LABELS[AccessNeed(code)]) for code in codes if code in AccessNeed]
+    return [str(label) for need, label in ACCESS_NEED_LABELS.items() if need.value in codes]
 
 
 @dataclass(frozen=True)
