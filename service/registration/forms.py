@@ -65,6 +65,7 @@ class NeedsForm(AccessNeedsFields, Form):
 
 
 def needs_form_for(languages: Sequence[str], language: str, **kwargs: Any) -> NeedsForm:
+    """The manage page's form, asking the language followed as ``registration_form_for``."""
     if len(languages) < 2:
         return NeedsForm(**kwargs)
 

@@ -61,8 +61,8 @@ INTERPRETATION_HEADINGS = {
 
 @dataclass(frozen=True)
 class Needs:
-    """What the form asked: a language followed (only one of the event's counts), whether
-    through interpretation, access needs (``AccessNeed`` codes) and anything else asked for."""
+    """What the form asked: the language followed (kept only if it is one of the event's),
+    whether through interpretation, access needs (``AccessNeed`` codes) and anything else."""
 
     follows_language: str | None = None
     needs_interpretation: bool = False
@@ -83,15 +83,6 @@ def registration_fields(event: Event, needs: Needs) -> dict[str, object]:
         "access_needs": [need.value for need in AccessNeed if need.value in chosen],
         "access_needs_other": needs.access_needs_other.strip()[:OTHER_NEED_LENGTH],
     }
-
-
-def needs_of(registration: Registration) -> Needs:
-    return Needs(
-        registration.follows_language,
-        registration.needs_interpretation,
-        tuple(registration.access_needs),
-        registration.access_needs_other,
-    )
 
 
 def update_needs(registration_id: int, needs: Needs) -> bool:

@@ -152,9 +152,9 @@ bp.add_app_template_global(retention.retention_days, "retention_days")
 @no_store
 def change_needs(token: str) -> Response | tuple[str, int]:
     registration = _registration_or_404(links.MANAGE, token)
-    form = needs_form_for(registration.event.languages, current_language())
     if not needs.may_change_needs(registration):
         abort(404)
+    form = needs_form_for(registration.event.languages, current_language())
     if not form.validate_on_submit():
         return render_template(
             "registration/needs.html", registration=registration, needs_answers=form, token=token
