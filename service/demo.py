@@ -92,6 +92,10 @@ def demo_events(today: date) -> list[dict[str, Any]]:
             "capacity": 120,
             "online_capacity": 500,
             "waiting_list": True,
+            # Spoken in English and Spanish, each interpreted into the other.
+            "languages": ["en", "es"],
+            "interpretation_en": "In the meeting, choose Interpretation, then English.",
+            "interpretation_es": "En la reunión, elige Interpretación y luego Español.",
             "status": "published",
             "organised_by": "Friends of Bolivia",
             "supporters": [

@@ -17,7 +17,7 @@ from service.identity import new_link_secret
 
 
 class EventRole(enum.StrEnum):
-    MANAGER = "manager"  # edit, publish, cancel, message, export, the event's team
+    MANAGER = "manager"  # edit, publish, cancel, message, export, the event's team, access needs
     DOOR = "door"  # the attendee list with names only, search and check-in
     VIEWER = "viewer"  # counts, the chart and the attendee list, no exports
 

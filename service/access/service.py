@@ -40,6 +40,8 @@ class Permission(enum.StrEnum):
     ATTENDEES_LIST = "attendees_list"  # names, counts, the chart, search
     ATTENDEES_DETAILS = "attendees_details"  # emails and answers in the list
     ATTENDEES_ACT = "attendees_act"  # resend a confirmation, cancel on someone's behalf
+    # Each person's access needs (special-category data), in the list and a ticked export.
+    ATTENDEES_ACCESS_NEEDS = "attendees_access_needs"
     CHECK_IN = "check_in"
     STATEMENT_LIST = "statement_list"  # the list, filtered to what the account may see
     STATEMENT_CREATE = "statement_create"
@@ -62,6 +64,7 @@ EVENT_PERMISSIONS = {
     Permission.ATTENDEES_LIST,
     Permission.ATTENDEES_DETAILS,
     Permission.ATTENDEES_ACT,
+    Permission.ATTENDEES_ACCESS_NEEDS,
     Permission.CHECK_IN,
 }
 STATEMENT_PERMISSIONS = {

@@ -63,13 +63,22 @@ def import_command(file: IO[str]) -> None:
 @click.option("-o", "--output", type=click.File("wb", lazy=True), default="-")
 @click.option("--columns", help=f"Comma-separated, from: {', '.join(COLUMN_NAMES)}")
 @click.option("--bom", is_flag=True, help="Start with a byte-order mark, for Excel.")
-def export_command(slug: str, output: IO[bytes], columns: str | None, bom: bool) -> None:
+@click.option(
+    "--access-needs",
+    is_flag=True,
+    help="Add each person's access needs (health data), recorded as such.",
+)
+def export_command(
+    slug: str, output: IO[bytes], columns: str | None, bom: bool, access_needs: bool
+) -> None:
     """Write the attendees of event SLUG as CSV, with a progress bar on stderr."""
     event = service.get_event(slug)
     if event is None:
         raise click.ClickException(f"no event with slug {slug!r}")
     try:
-        chosen = export.choose_columns(event, columns.split(",") if columns else None)
+        chosen = export.choose_columns(
+            event, columns.split(",") if columns else None, include_access_needs=access_needs
+        )
     except ValueError as error:
         raise click.ClickException(str(error)) from None
     total = roster.attendee_counts(event.id)
@@ -77,7 +86,9 @@ def export_command(slug: str, output: IO[bytes], columns: str | None, bom: bool)
         "attendees.export",
         None,
         event=event,
-        detail="cli; columns: " + ", ".join(c.name for c in chosen),
+        detail="cli; columns: "
+        + ", ".join(c.name for c in chosen)
+        + ("; with access needs" if access_needs else ""),
     )
     rows = write_with_progress(
         output,

@@ -40,7 +40,8 @@ from wtforms.validators import (
 from service.events import service as events
 from service.events.models import Event, EventFormat, PersonRole, QuestionKind
 from service.events.schema import SLUG_PATTERN
-from service.forms import Form, Required
+from service.forms import Form, MultiCheckboxField, Required
+from service.i18n import LANGUAGE_NAMES
 from service.media.forms import ImageFields
 
 EMPTY_PERSON_ROWS = 2
@@ -187,6 +188,24 @@ class EventForm(ImageFields, Form):
         description=_l("For example: 1d, 1h (days, hours or minutes, separated by commas)."),
     )
     reminder_note = TextAreaField(_l("A note in every reminder"), validators=[Length(max=2000)])
+    languages = MultiCheckboxField(
+        _l("The meeting can be followed in"),
+        choices=[SelectChoice(code, name) for code, name in LANGUAGE_NAMES.items()],
+        description=_l(
+            "Tick two and the registration form asks which one each person will follow, "
+            "and whether they need interpretation."
+        ),
+    )
+    interpretation_en = StringField(
+        _l("How to reach the interpretation into English"),
+        validators=[Optional(), Length(max=300)],
+        description=_l("For example: In Zoom, choose Interpretation, then English."),
+    )
+    interpretation_es = StringField(
+        _l("How to reach the interpretation into Spanish"),
+        validators=[Optional(), Length(max=300)],
+        description=_l("For example: Headsets at the desk by the door."),
+    )
     speaker_reminder_offsets = StringField(_l("Brief speakers before the start"), default="2d, 2h")
     speaker_arrival_minutes = IntegerField(
         _l("Speakers join or arrive this many minutes early"),
@@ -237,9 +256,12 @@ class EventForm(ImageFields, Form):
             "speaker_arrival_minutes",
             "speaker_notes",
             "retention_days",
+            "interpretation_en",
+            "interpretation_es",
         ):
             getattr(self, name).data = getattr(event, name)
         self.format.data = event.format.value
+        self.languages.data = list(event.languages)
         for name in ("starts_at", "ends_at", "registration_opens_at", "registration_closes_at"):
             moment = getattr(event, name)
             getattr(self, name).data = (
@@ -327,6 +349,9 @@ class EventForm(ImageFields, Form):
             "speaker_notes": self.speaker_notes.data or "",
             "reminder_note": self.reminder_note.data or "",
             "retention_days": self.retention_days.data,
+            "languages": list(self.languages.data or []),
+            "interpretation_en": self.interpretation_en.data or "",
+            "interpretation_es": self.interpretation_es.data or "",
         }
 
     def _aware(self, name: str, zone: ZoneInfo) -> str | None:

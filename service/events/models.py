@@ -98,6 +98,13 @@ class Event(Localised, Base):
     speaker_notes: Mapped[str] = mapped_column(Text, default="")  # Markdown
     # The organisers' own line in every attendee reminder ("bring your union banner").
     reminder_note: Mapped[str] = mapped_column(Text, default="")
+    # The languages the meeting can be followed in ("en", "es"); with two or more the
+    # registration form asks which one and whether through interpretation.
+    languages: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # How to reach the interpreted channel of each language ("In Zoom, choose Interpretation
+    # → Spanish", "Headsets at the desk"): told only to those who need interpretation.
+    interpretation_en: Mapped[str] = mapped_column(String(300), default="")
+    interpretation_es: Mapped[str] = mapped_column(String(300), default="")
     # Attendees' personal data is removed this many days after the event (None: the default).
     retention_days: Mapped[int | None]
     personal_data_removed_at: Mapped[datetime | None]
@@ -140,6 +147,17 @@ class Event(Localised, Base):
     @property
     def is_cancelled(self) -> bool:
         return self.status is EventStatus.CANCELLED
+
+    @property
+    def asks_language(self) -> bool:
+        """Whether its registration form asks which language a person will follow."""
+        return len(self.languages) >= 2
+
+    def interpretation_channel(self, language: str | None) -> str:
+        """How to reach the channel interpreted into ``language`` ("" when not told)."""
+        if language not in self.languages:
+            return ""
+        return {"en": self.interpretation_en, "es": self.interpretation_es}.get(language, "")
 
     @property
     def speakers(self) -> list[EventPerson]:

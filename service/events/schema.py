@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from functools import cache
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from zoneinfo import available_timezones
 
 from pydantic import (
@@ -52,6 +52,16 @@ def _web_url(value: str) -> str:
     if value and not value.startswith(("https://", "http://")):
         raise ValueError("must be an http:// or https:// address")
     return value
+
+
+# The languages an event can be followed in, each with a column for its interpreted channel.
+MeetingLanguage = Literal["en", "es"]
+
+
+def _each_once(languages: list[str]) -> list[str]:
+    if len(set(languages)) != len(languages):
+        raise ValueError("each language may appear only once")
+    return languages
 
 
 # Minutes before the start: at least 5 minutes, at most 30 days.
@@ -108,6 +118,11 @@ class EventData(_Strict):
     speaker_arrival_minutes: int = Field(default=30, ge=0, le=24 * 60)
     speaker_notes: str = Field(default="", max_length=20_000)
     reminder_note: str = Field(default="", max_length=2_000)
+    languages: Annotated[list[MeetingLanguage], AfterValidator(_each_once)] = Field(
+        default_factory=list
+    )
+    interpretation_en: str = Field(default="", max_length=300)
+    interpretation_es: str = Field(default="", max_length=300)
     retention_days: int | None = Field(default=None, ge=1, le=3650)
     supporters: list[Annotated[str, Field(min_length=1, max_length=500)]] = Field(
         default_factory=list

@@ -65,6 +65,9 @@ COPIED_COLUMNS = (
     "speaker_arrival_minutes",
     "speaker_notes",
     "reminder_note",
+    "languages",
+    "interpretation_en",
+    "interpretation_es",
     "retention_days",
 )
 MOVED_COLUMNS = ("starts_at", "ends_at", "registration_opens_at", "registration_closes_at")

@@ -223,6 +223,9 @@ def dump_event(event: Event) -> dict[str, Any]:
         speaker_arrival_minutes=event.speaker_arrival_minutes,
         speaker_notes=event.speaker_notes,
         reminder_note=event.reminder_note,
+        languages=list(event.languages),
+        interpretation_en=event.interpretation_en,
+        interpretation_es=event.interpretation_es,
         retention_days=event.retention_days,
         people=[
             {

@@ -32,12 +32,13 @@ from service.registration import (
     attendance,
     export,
     messages,
+    needs,
     notifications,
     retention,
     roster,
     service,
 )
-from service.registration.forms import MessageForm
+from service.registration.forms import AttendeeExportForm, MessageForm
 from service.registration.models import RegistrationMode
 from service.text import render_markdown
 
@@ -78,7 +79,7 @@ def list_attendees(slug: str) -> str:
         status=status,
         # Answers are personal data like emails: only for whoever may see those.
         answers=roster.answers_of([row.id for row in rows]) if details else None,
-        export_form=ExportForm(),
+        export_form=_export_form(event.id),
         columns=export.columns_for(event),
     )
 
@@ -163,18 +164,23 @@ def _attendee_or_404(slug: str, registration_id: int) -> None:
 @requires(Permission.EVENT_EXPORT)
 def export_attendees(slug: str) -> BaseResponse:
     event = events.event_or_404(slug)
-    form = ExportForm()
+    form = _export_form(event.id)
     form.columns.choices = [SelectChoice(c.name, c.name) for c in export.columns_for(event)]
     if not form.validate():
         flash(_("Tick at least one column to export."), "error")
         return redirect(url_for(".list_attendees", slug=slug))
-    columns = export.choose_columns(event, form.columns.data)
+    with_access_needs = isinstance(form, AttendeeExportForm) and form.include_access_needs.data
+    columns = export.choose_columns(
+        event, form.columns.data, include_access_needs=with_access_needs
+    )
     now = utc_now()
     audit.record(
         "attendees.export",
         current_user,
         event=event,
-        detail="web; columns: " + ", ".join(c.name for c in columns),
+        detail="web; columns: "
+        + ", ".join(c.name for c in columns)
+        + ("; with access needs" if with_access_needs else ""),
     )
     chunks = export.export_attendees(
         event, columns, organiser_id=current_user.id, via="web", now=now, bom=form.bom.data
@@ -187,6 +193,13 @@ def export_attendees(slug: str) -> BaseResponse:
             "Cache-Control": "no-store",
         },
     )
+
+
+def _export_form(event_id: int) -> ExportForm:
+    """The export's form; with the tick for access needs only for whoever may see them."""
+    if access.may(current_user, Permission.ATTENDEES_ACCESS_NEEDS, event_id):
+        return AttendeeExportForm()
+    return ExportForm()
 
 
 @bp.route("/events/<slug>/messages", methods=["GET", "POST"])
@@ -229,3 +242,7 @@ def compose_message(slug: str) -> str | BaseResponse | tuple[str, int]:
 
 
 bp.add_app_template_global(retention.removal_date, "removal_date")
+bp.add_app_template_global(needs.language_headcounts, "language_headcounts")
+bp.add_app_template_global(needs.access_need_counts, "access_need_counts")
+bp.add_app_template_global(needs.language_label, "language_label")
+bp.add_app_template_global(needs.access_need_labels, "access_need_labels")

@@ -4,10 +4,10 @@ one per question of the event, and the export itself, recorded however far it ge
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, case, exists, literal, select
+from sqlalchemy import ColumnElement, Select, and_, case, exists, func, literal, select
 
 from service.csv_export import (
     Column,
@@ -58,6 +58,8 @@ COLUMNS = [
     _time("checked_in_at", Registration.checked_in_at),
     _ours("joined", _yes_no(exists().where(JoinClick.registration_id == Registration.id))),
     _time("cancelled_at", Registration.cancelled_at),
+    _ours("follows_language", func.coalesce(Registration.follows_language, "")),
+    _ours("needs_interpretation", _yes_no(Registration.needs_interpretation)),
 ]
 
 
@@ -74,6 +76,19 @@ EVENT_COLUMN_NAMES = ("mode", "attended")
 COLUMN_NAMES = [*(column.name for column in COLUMNS), *EVENT_COLUMN_NAMES]
 
 
+def _codes(values: Sequence[list[str] | None], _zone: tzinfo) -> list[str]:
+    return [" ".join(codes or ()) for codes in values]
+
+
+# Special-category data: in an export only when asked for explicitly (``include_access_needs``),
+# by whoever may see it, and the export's record then lists these columns.
+ACCESS_NEED_COLUMNS = [
+    Column("access_needs", True, Registration.access_needs, _codes, defuse=False),
+    Column("access_needs_other", True, Registration.access_needs_other),
+]
+ACCESS_NEED_COLUMN_NAMES = frozenset(column.name for column in ACCESS_NEED_COLUMNS)
+
+
 def answer_column(question: Question, *, joined: bool = True) -> Column:
     """A column for one of the event's own questions, headed with its (English) label. The
     answers come by a join (cheaper), or by a subquery per row when ``joined`` is false."""
@@ -86,7 +101,8 @@ def answer_column(question: Question, *, joined: bool = True) -> Column:
 
 
 def columns_for(event: Event) -> list[Column]:
-    """Every column an export of this event can have: the standard ones, then its questions."""
+    """Every column an export of this event can have: the standard ones, then its questions
+    (access needs only by ``choose_columns``' ``include_access_needs``)."""
     return [
         *COLUMNS,
         *event_columns(event),
@@ -97,16 +113,24 @@ def columns_for(event: Event) -> list[Column]:
     ]
 
 
-def choose_columns(event: Event, names: list[str] | None) -> list[Column]:
-    """The columns asked for, in the standard order; all of them when none are named."""
+def choose_columns(
+    event: Event, names: list[str] | None, *, include_access_needs: bool = False
+) -> list[Column]:
+    """The columns asked for, in the standard order (all of them when none are named), then
+    the access needs when ``include_access_needs``: naming them is not enough."""
     available = columns_for(event)
+    extra = ACCESS_NEED_COLUMNS if include_access_needs else []
     if not names:
-        return available
+        return [*available, *extra]
     known = {column.name for column in available}
     unknown = sorted(set(names) - known)
     if unknown:
         raise ValueError(f"unknown column(s): {', '.join(unknown)}; choose from {sorted(known)}")
-    return [column for column in available if column.name in names]
+    return [*(column for column in available if column.name in names), *extra]
+
+
+def includes_access_needs(columns: Sequence[Column]) -> bool:
+    return any(column.name in ACCESS_NEED_COLUMN_NAMES for column in columns)
 
 
 def export_filename(event: Event, now: datetime) -> str:

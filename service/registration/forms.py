@@ -12,14 +12,82 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional
 
 from service.events.models import QuestionKind
-from service.forms import Form, PersonForm, Required
+from service.forms import ExportForm, Form, MultiCheckboxField, PersonForm, Required
+from service.i18n import LANGUAGE_NAMES
 from service.registration.models import RegistrationMode
+from service.registration.needs import (
+    ACCESS_NEED_LABELS,
+    OTHER_NEED_LENGTH,
+    Needs,
+)
 from service.registration.service import PartAvailability, RegistrationState
 
 PART_LABELS = {RegistrationMode.IN_PERSON: _l("In the room"), RegistrationMode.ONLINE: _l("Online")}
 
 
-class RegistrationForm(PersonForm):
+class AccessNeedsFields:
+    """The built-in access needs question (``registration.needs``): on every registration
+    form, and on the registrant's manage page."""
+
+    access_needs = MultiCheckboxField(
+        _l("Access needs (optional)"),
+        choices=[SelectChoice(need.value, label) for need, label in ACCESS_NEED_LABELS.items()],
+    )
+    access_needs_other = StringField(
+        _l("Anything else we should arrange (optional)"),
+        validators=[Length(max=OTHER_NEED_LENGTH)],
+        render_kw={"maxlength": OTHER_NEED_LENGTH},
+    )
+
+
+def add_language_fields(form_class: type[Form], languages: Sequence[str], language: str) -> None:
+    """Ask which of ``languages`` the person follows the meeting in (the page's ``language``
+    first chosen) and whether they need interpretation into it."""
+    form_class.follows_language = RadioField(
+        _l("Which language will you follow the meeting in?"),
+        choices=[SelectChoice(code, LANGUAGE_NAMES.get(code, code)) for code in languages],
+        default=language if language in languages else languages[0],
+        validators=[InputRequired(_l("Please choose the language you will follow it in."))],
+    )
+    form_class.needs_interpretation = BooleanField(
+        _l("I need interpretation to follow it in this language")
+    )
+
+
+def needs_from(form: Form) -> Needs:
+    """What the person answered of ``registration.needs``' questions."""
+    asked = "follows_language" in form
+    return Needs(
+        follows_language=form["follows_language"].data if asked else None,
+        needs_interpretation=bool(form["needs_interpretation"].data) if asked else False,
+        access_needs=tuple(form["access_needs"].data or ()),
+        access_needs_other=form["access_needs_other"].data or "",
+    )
+
+
+class NeedsForm(AccessNeedsFields, Form):
+    """The registrant's own answers, changed on their manage page."""
+
+
+def needs_form_for(languages: Sequence[str], language: str, **kwargs: Any) -> NeedsForm:
+    """The manage page's form, asking the language followed as ``registration_form_for``."""
+    if len(languages) < 2:
+        return NeedsForm(**kwargs)
+
+    class EventNeedsForm(NeedsForm):
+        pass
+
+    add_language_fields(EventNeedsForm, languages, language)
+    return EventNeedsForm(**kwargs)
+
+
+class AttendeeExportForm(ExportForm):
+    """The attendees' export, for those who may see access needs: with them only if ticked."""
+
+    include_access_needs = BooleanField(_l("Include each person's access needs"))
+
+
+class RegistrationForm(AccessNeedsFields, PersonForm):
     organisation = StringField(
         _l("Organisation (optional)"),
         validators=[Length(max=200)],
@@ -50,11 +118,13 @@ def registration_form_for(
     questions: Sequence[FormQuestion],
     language: str,
     parts: Sequence[PartAvailability] = (),
+    languages: Sequence[str] = (),
     **kwargs: Any,
 ) -> RegistrationForm:
-    """The registration form with the event's own questions, labelled in ``language``, and
-    for a hybrid event (its two ``parts``) the required choice of how to take part."""
-    if not questions and not parts:
+    """The registration form with the event's own questions, labelled in ``language``; for a
+    hybrid event (its two ``parts``) the required choice of how to take part; and with two or
+    more ``languages`` (the event's) the language followed."""
+    if not questions and not parts and len(languages) < 2:
         return RegistrationForm(**kwargs)
 
     class EventRegistrationForm(RegistrationForm):
@@ -62,6 +132,8 @@ def registration_form_for(
 
     if parts:
         EventRegistrationForm.mode = _mode_field(parts)
+    if len(languages) >= 2:
+        add_language_fields(EventRegistrationForm, languages, language)
 
     for question in questions:
         label = question.label_es if language == "es" and question.label_es else question.label

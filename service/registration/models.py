@@ -6,7 +6,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from service.db import Base, Str200, enum_column, not_blank, utc_now
@@ -63,6 +63,13 @@ class Registration(Base):
     promoted_at: Mapped[datetime | None]
     cancelled_at: Mapped[datetime | None]
     checked_in_at: Mapped[datetime | None]
+    # Asked when the event has two or more languages (``Event.asks_language``).
+    follows_language: Mapped[str | None] = mapped_column(String(8))
+    needs_interpretation: Mapped[bool] = mapped_column(default=False)
+    # Special-category data (health): only admins and the event's managers see it
+    # (``registration.needs``); codes of ``AccessNeed``, and what else the person asked for.
+    access_needs: Mapped[list[str]] = mapped_column(JSON, default=list)
+    access_needs_other: Mapped[str] = mapped_column(String(300), default="")
 
     event: Mapped[Event] = relationship()
     answers: Mapped[list[Answer]] = relationship(

@@ -24,6 +24,7 @@ from service.mail.service import Attachment
 from service.registration.checkin import QR_CONTENT_ID, checkin_url, qr_attachment
 from service.registration.links import join_url, manage_url
 from service.registration.models import Registration, RegistrationStatus
+from service.registration.needs import interpretation_context
 from service.registration.parts import queue_position
 from service.text import plain_text, render_markdown
 from service.urls import absolute_url
@@ -325,6 +326,7 @@ def message_context(registration: Registration) -> dict[str, Any]:
             if registration.is_waiting or registration.wants_mode
             else None
         ),
+        **interpretation_context(registration),
     }
 
 

@@ -1,7 +1,7 @@
 """Personal data is kept only as long as it is needed: after an event's retention period
 (``RETENTION_DAYS`` after it ends, or the event's own), its attendees' names, emails,
-organisations and answers are removed, everywhere (their mail too: outbox rows and the file
-backend's ``.eml`` copies), and the counts stay."""
+organisations, answers and access needs are removed, everywhere (their mail too: outbox rows
+and the file backend's ``.eml`` copies), and the counts stay."""
 
 from __future__ import annotations
 
@@ -27,9 +27,13 @@ from service.registration.models import Answer, Registration
 REMOVED_NAME = "—"
 
 
+def retention_days(event: Event) -> int:
+    """How many days after the event its attendees' personal data is removed."""
+    return event.retention_days or int(current_app.config["RETENTION_DAYS"])
+
+
 def removal_date(event: Event) -> datetime:
-    days = event.retention_days or int(current_app.config["RETENTION_DAYS"])
-    return event.ends_at + timedelta(days=days)
+    return event.ends_at + timedelta(days=retention_days(event))
 
 
 def apply_retention(now: datetime) -> list[Event]:
@@ -71,6 +75,9 @@ def _anonymise(event: Event, now: datetime) -> None:
             email=literal("removed-") + cast(Registration.id, String) + literal("@invalid"),
             organisation="",
             keep_informed_at=None,
+            # Special-category data: nothing of it stays (the language counts do).
+            access_needs=[],
+            access_needs_other="",
         )
         .execution_options(synchronize_session=False)
     )

@@ -36,6 +36,7 @@ from service.registration.models import (
     RegistrationMode,
     RegistrationStatus,
 )
+from service.registration.needs import Needs, forget_access_needs, registration_fields
 from service.registration.notifications import (
     TOLD_FIELDS,
     audience,
@@ -80,6 +81,7 @@ class Attendee:
     keep_informed: bool = False
     # How they take part in a hybrid event (None: in the room); others take part as it does.
     mode: RegistrationMode | None = None
+    needs: Needs = Needs()  # noqa: RUF009 - frozen: one shared "nothing asked" is safe
 
 
 # Below this many free places the page says "only a few places left", never the number, so
@@ -264,6 +266,7 @@ def _add_registration(
             else RegistrationStatus.WAITING
         ),
         created_at=now,
+        **registration_fields(event, attendee.needs),
     )
     db.session.add(registration)
     db.session.flush()
@@ -295,6 +298,7 @@ def cancel_registration(registration_id: int, now: datetime) -> Registration | N
             registration.status = RegistrationStatus.CANCELLED
             registration.cancelled_at = now
             _forget_switch(registration)
+            forget_access_needs(registration)
             db.session.flush()
             queue_message(
                 registration,

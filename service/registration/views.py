@@ -22,11 +22,14 @@ from service.events.models import Event, EventFormat
 from service.events.timing import event_timing
 from service.extensions import limiter
 from service.i18n import current_language
-from service.registration import links, notifications, parts, service
+from service.registration import links, needs, notifications, parts, retention, service
 from service.registration.forms import (
     PART_LABELS,
+    NeedsForm,
     answers_from,
     mode_from,
+    needs_form_for,
+    needs_from,
     registration_form_for,
 )
 from service.registration.links import JoinDecision
@@ -51,7 +54,9 @@ def register(slug: str) -> str | Response | tuple[str, int]:
     # A hybrid event's form offers its parts as they stand; another's is checked without a count.
     hybrid = event.format is EventFormat.HYBRID
     availability = service.availability(event, utc_now()) if hybrid else None
-    form = registration_form_for(questions, current_language(), _choice_of_parts(availability))
+    form = registration_form_for(
+        questions, current_language(), _choice_of_parts(availability), event.languages
+    )
     if form.validate_on_submit():
         if form.website.data:  # the honeypot: answer as if all went well, store nothing
             return redirect(url_for(".next_steps", slug=slug))
@@ -61,6 +66,7 @@ def register(slug: str) -> str | Response | tuple[str, int]:
             organisation=form.organisation.data or "",
             keep_informed=form.keep_informed.data,
             mode=mode_from(form),
+            needs=needs_from(form),
         )
         try:
             service.register(
@@ -105,7 +111,11 @@ def registration_panel(event: Event) -> Markup:
             event=event,
             availability=availability,
             form=registration_form_for(
-                event.questions, current_language(), _choice_of_parts(availability), formdata=None
+                event.questions,
+                current_language(),
+                _choice_of_parts(availability),
+                event.languages,
+                formdata=None,
             ),
         )
     )
@@ -187,6 +197,35 @@ def cancel(token: str) -> Response | tuple[str, int]:
         "registration",
     )
     return redirect(url_for(".manage", token=token))
+
+
+@bp.app_template_global()
+def needs_form(registration: Registration) -> NeedsForm:
+    """The registrant's answers about their needs, for their manage page to change."""
+    return needs_form_for(
+        registration.event.languages, current_language(), formdata=None, obj=registration
+    )
+
+
+bp.add_app_template_global(needs.may_change_needs, "needs_may_change")
+bp.add_app_template_global(retention.retention_days, "retention_days")
+
+
+@bp.post("/r/<token>/needs")
+@no_store
+def change_needs(token: str) -> Response | tuple[str, int]:
+    registration = _registration_or_404(links.MANAGE, token)
+    if not needs.may_change_needs(registration):
+        abort(404)
+    form = needs_form_for(registration.event.languages, current_language())
+    if not form.validate_on_submit():
+        return render_template(
+            "registration/needs.html", registration=registration, needs_answers=form, token=token
+        ), 400
+    if not needs.update_needs(registration.id, needs_from(form)):
+        abort(404)
+    flash("saved", "needs")
+    return redirect(url_for(".manage", token=token) + "#needs")
 
 
 @bp.get("/j/<token>")

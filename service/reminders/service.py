@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import String, cast, exists, literal, select
+from sqlalchemy import String, case, cast, exists, literal, select
 from sqlalchemy.orm import selectinload
 
 from service.db import unit_of_work
@@ -31,6 +31,7 @@ from service.registration.models import (
     RegistrationStatus,
     takes_part_online,
 )
+from service.registration.needs import interpretation_for
 from service.text import render_markdown
 from service.urls import absolute_url
 
@@ -114,9 +115,10 @@ def _events_in_reminder_window(now: datetime) -> list[int]:
 
 def _due_registrations(
     event: Event, reminder: Reminder
-) -> list[tuple[int, str, str, str, str, RegistrationMode]]:
-    """(id, email, name, language, link secret, mode) of confirmed registrants not yet
-    reminded, not unsubscribed, and registered in time for this reminder."""
+) -> list[tuple[int, str, str, str, str, RegistrationMode, str | None]]:
+    """(id, email, name, language, link secret, mode, language followed through
+    interpretation) of confirmed registrants not yet reminded, not unsubscribed, and
+    registered in time for this reminder."""
     grace = timedelta(minutes=int(current_app.config["REMINDER_GRACE_MINUTES"]))
     key = literal(reminder.key_prefix(event)) + cast(Registration.id, String)
     query = (
@@ -127,6 +129,7 @@ def _due_registrations(
             Registration.language,
             Registration.link_secret,
             Registration.mode,
+            case((Registration.needs_interpretation, Registration.follows_language)),
         )
         .where(
             Registration.event_id == event.id,
@@ -166,14 +169,16 @@ def _attendee_reminder_rows(event: Event, now: datetime) -> list[dict[str, Any]]
                     if takes_part_online(event.format, mode)
                     else ""
                 ),
+                # Only theirs: how to reach the interpreted channel, told when it is sent.
+                **({"interpretation_language": interpreted} if interpreted else {}),
             },
             now=now,
             event_id=event.id,
             registration_id=registration_id,
         )
         # _due_registrations leaves out the unsubscribed and those reminded already.
-        for registration_id, email, name, language, link_secret, mode in _due_registrations(
-            event, reminder
+        for registration_id, email, name, language, link_secret, mode, interpreted in (
+            _due_registrations(event, reminder)
         )
     ]
 
@@ -227,7 +232,14 @@ def reminder_content(params: dict[str, Any], memo: dict[Any, Any]) -> mail.Messa
         online = registration is not None and registration.takes_part_online
         join_url = links.join_url(registration) if registration and online else ""
         in_the_room = not online
-    return mail.MessageContent({**context, "join_url": join_url, "in_the_room": in_the_room})
+    return mail.MessageContent(
+        {
+            **context,
+            "join_url": join_url,
+            "in_the_room": in_the_room,
+            **interpretation_for(context["event"], params.get("interpretation_language")),
+        }
+    )
 
 
 def _reminder_context(event: Event, minutes_before: int) -> dict[str, Any]:

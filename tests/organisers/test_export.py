@@ -44,6 +44,8 @@ EXPECTED_HEADER = [
     "checked_in_at",
     "joined",
     "cancelled_at",
+    "follows_language",
+    "needs_interpretation",
     "mode",
     "attended",
 ]
@@ -315,15 +317,16 @@ def test_the_whole_file_byte_for_byte(app, client, organiser, event, attendees):
     ).get_data() == (
         BOM
         + b"name,email,organisation,status,registered_at,language,keep_informed,keep_informed_at,"
-        b'checked_in,checked_in_at,joined,cancelled_at,mode,attended,"q%d: =Union, if any"\r\n'
+        b"checked_in,checked_in_at,joined,cancelled_at,follows_language,needs_interpretation,"
+        b'mode,attended,"q%d: =Union, if any"\r\n'
         b"Ana Flores,ana@example.org,Unite,registered,2027-01-15T12:00:00+00:00,en,yes,"
-        b"2027-01-15T12:00:00+00:00,yes,2027-04-01T15:00:00+01:00,yes,,online,yes,'-1+2\r\n"
-        b"Luis Arce,luis@example.org,,waiting,2027-04-01T13:00:00+01:00,en,no,,no,,no,,"
+        b"2027-01-15T12:00:00+00:00,yes,2027-04-01T15:00:00+01:00,yes,,,no,online,yes,'-1+2\r\n"
+        b"Luis Arce,luis@example.org,,waiting,2027-04-01T13:00:00+01:00,en,no,,no,,no,,,no,"
         b"online,no,\r\n"
         b"Eva Copa,eva@example.org,,cancelled,2027-04-01T13:00:00+01:00,es,no,,no,,no,"
-        b"2027-04-02T13:00:00+01:00,online,no,\r\n"
+        b"2027-04-02T13:00:00+01:00,,no,online,no,\r\n"
         b'\'\tTab,late@example.org,"Say ""hi""",registered,2027-04-01T13:00:00+01:00,en,no,,yes,'
-        b'2027-01-15T12:00:59+00:00,no,,online,yes,"Unite\nthe union"\r\n' % union
+        b'2027-01-15T12:00:59+00:00,no,,,no,online,yes,"Unite\nthe union"\r\n' % union
     )
 
 
