@@ -24,7 +24,7 @@ AUDIENCE_LABELS = {
     Audience.ATTENDED: _l("For those who attended"),
     Audience.MISSED: _l("For those who did not attend"),
 }
-LANGUAGE_LABELS = {"en": _l("English"), "es": _l("Spanish")}
+LANGUAGE_LABELS = {"en": _l("in English"), "es": _l("in Spanish")}
 # The parts of the follow-up a version may put under its message, as buttons.
 EXTRAS = ("with_recording", "with_slides", "with_sign")
 

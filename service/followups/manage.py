@@ -22,7 +22,7 @@ from service.followups.forms import (
     TestForm,
     form_data,
 )
-from service.followups.models import Audience
+from service.followups.models import Audience, FollowUp
 from service.text import render_markdown
 
 bp = management_blueprint("manage_followups", __name__, find_event_id=events.event_id_of)
@@ -88,7 +88,7 @@ def _previewed() -> tuple[Audience, str]:
     return audience, language if language in LANGUAGE_LABELS else "en"
 
 
-def _preview(follow_up: service.FollowUp, audience: Audience, language: str) -> dict[str, object]:
+def _preview(follow_up: FollowUp, audience: Audience, language: str) -> dict[str, object]:
     version = follow_up.version(audience)
     return {
         "subject": version.localised("subject", language),
