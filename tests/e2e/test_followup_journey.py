@@ -110,7 +110,7 @@ def test_the_right_version_reaches_each_person_after_the_meeting(
     expect(page.get_by_text("Will be sent on")).to_contain_text("(Europe/London)")
     expect(page.locator(".prose strong")).to_have_text("great")
 
-    page.get_by_role("link", name="For those who did not attend, Spanish").click()
+    page.get_by_role("link", name="For those who did not attend, in Spanish").click()
     preview = page.locator("#preview")
     expect(preview).to_contain_text("Te echamos de menos")
     expect(preview.get_by_role("link", name="Watch the recording")).to_be_visible()

@@ -225,7 +225,7 @@ def test_preview_each_version_in_each_language(organiser, meeting):
     assert "<strong>wonderful</strong>" in english and "<script>alert" not in english
     assert "See the slides" in english and "Watch the recording" not in english
     spanish = text_of(organiser.get(f"{PATH}?version=missed&language=es"))
-    assert "For those who did not attend, Spanish" in spanish
+    assert "For those who did not attend, in Spanish" in spanish
     assert "Te echamos de menos" in spanish and "Aquí está la grabación." in spanish
     assert "Watch the recording" in spanish
 
