@@ -139,5 +139,6 @@ def test_the_right_version_reaches_each_person_after_the_meeting(
     sign_link = SIGN_LINK.search(missed_text).group(1)
     signer = browser.new_context(locale="es-ES").new_page()
     signer.goto(sign_link)
-    expect(signer.get_by_label("Tu nombre")).to_have_value("Beto Mamani")
+    expect(signer.get_by_role("textbox", name="Tu nombre")).to_have_value("Beto Mamani")
+    signer.context.close()
     context.close()
