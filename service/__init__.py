@@ -63,6 +63,7 @@ def register_blueprints(app: Flask) -> None:
     from service.events.speaker_manage import bp as manage_speakers_bp
     from service.events.speaker_views import bp as speakers_bp
     from service.events.views import bp as events_bp
+    from service.followups.manage import bp as manage_followups_bp
     from service.mail.views import bp as mail_bp
     from service.media.manage import bp as manage_site_bp
     from service.media.views import bp as media_bp
@@ -92,6 +93,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(event_copies_bp)
     app.register_blueprint(manage_speakers_bp)
     app.register_blueprint(attendees_bp)
+    app.register_blueprint(manage_followups_bp)
     app.register_blueprint(door_bp)
     app.register_blueprint(checkin_links_bp)
     app.register_blueprint(manage_statements_bp)

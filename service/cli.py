@@ -13,6 +13,7 @@ from service import backup, demo
 from service.audit.cli import audit_cli
 from service.db import utc_now
 from service.events.cli import events_cli
+from service.followups.cli import followups_cli
 from service.mail.cli import mail_cli
 from service.ops.cli import doctor_command
 from service.organisers.cli import organisers_cli
@@ -60,6 +61,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(audit_cli)
     app.cli.add_command(backup_command)
     app.cli.add_command(events_cli)
+    app.cli.add_command(followups_cli)
     app.cli.add_command(demo_cli)
     app.cli.add_command(doctor_command)
     app.cli.add_command(mail_cli)

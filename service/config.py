@@ -76,6 +76,8 @@ DEFAULTS: dict[str, Any] = {
     "CONFIRMATION_RESEND_MINUTES": 5,
     # A signature's confirmation link works this long; a page then offers a new one.
     "CONFIRM_LINK_DAYS": 7,
+    # The sign link in a follow-up fills in the registrant's name this long after it was sent.
+    "FOLLOW_UP_SIGN_LINK_DAYS": 30,
     # A signature never confirmed is deleted this many days after signing.
     "UNCONFIRMED_SIGNATURE_DAYS": 14,
     # The link to withdraw a signature, in its confirmation email, works this long.

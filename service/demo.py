@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from service import PROJECT_ROOT
 from service.events import service as events
+from service.followups import service as followups
 from service.media import service as media
 from service.registration import links, roster
 from service.registration import service as registration
@@ -278,6 +279,7 @@ def load_demo(today: date) -> list[str]:
     report.extend(load_past_attendance())
     report.extend(load_demo_statement(now))
     report.extend(load_demo_look())
+    report.extend(load_demo_follow_up(now))
     return report
 
 
@@ -476,3 +478,75 @@ def load_demo_statement(now: datetime) -> list[str]:
         f"{'created' if created else 'updated'} statement {statement.slug}",
         f"added {added} demo signatory(ies) to {statement.slug}",
     ]
+
+
+DEMO_RECORDING_URL = "https://video.example.org/friends-of-bolivia/people-power-hope-solidarity"
+DEMO_FOLLOW_UP_ATTENDED = followups.VersionText(
+    subject="Thank you for coming: Bolivia – People Power, Hope & Solidarity",
+    subject_es="Gracias por venir: Bolivia – Poder popular, esperanza y solidaridad",
+    body=(
+        "Thank you for joining us to mark six months since the Movement Towards Socialism's "
+        "historic victory and the defeat of the coup in Bolivia.\n\n"
+        "As Ollie Vargas and our other speakers told us, the coup was defeated by **a people "
+        "refusing to be cowed**, buoyed by international solidarity. Pro-coup forces have "
+        "already called for the result to be overturned: solidarity matters as much now as "
+        "it did then.\n\n"
+        "If you missed part of the meeting, the recording is below. And please **add your "
+        "name** to our statement, then share it with your union branch or group."
+    ),
+    body_es=(
+        "Gracias por acompañarnos a celebrar seis meses de la histórica victoria del "
+        "Movimiento al Socialismo y la derrota del golpe en Bolivia.\n\n"
+        "Como nos contaron Ollie Vargas y los demás ponentes, el golpe lo derrotó **un pueblo "
+        "que se negó a dejarse intimidar**, sostenido por la solidaridad internacional. Las "
+        "fuerzas golpistas ya han pedido anular el resultado: la solidaridad importa hoy "
+        "tanto como entonces.\n\n"
+        "Si te perdiste una parte de la reunión, abajo está la grabación. Y **firma** nuestra "
+        "declaración, y compártela con tu sindicato o tu grupo."
+    ),
+    with_recording=True,
+    with_sign=True,
+)
+DEMO_FOLLOW_UP_MISSED = followups.VersionText(
+    subject="Sorry we missed you: the recording of Bolivia – People Power, Hope & Solidarity",
+    subject_es=(
+        "Te echamos de menos: la grabación de Bolivia – Poder popular, esperanza y solidaridad"
+    ),
+    body=(
+        "You registered for our meeting marking six months since the Left's historic "
+        "election victory in Bolivia, but could not make it: the recording is below.\n\n"
+        "Eyewitness speakers from Bolivia, with Jeremy Corbyn MP, Miriam Colque, Alex Main "
+        "and Claudia Tuberg-Defor, spoke about how the coup regime was defeated, and what "
+        "the new government means for democracy, equality and social justice.\n\n"
+        "One thing you can do today: **add your name** to our solidarity statement."
+    ),
+    body_es=(
+        "Te inscribiste en nuestra reunión por los seis meses de la histórica victoria "
+        "electoral de la izquierda en Bolivia, pero no pudiste venir: abajo está la "
+        "grabación.\n\n"
+        "Testigos directos desde Bolivia, con Jeremy Corbyn, Miriam Colque, Alex Main y "
+        "Claudia Tuberg-Defor, contaron cómo se derrotó al régimen golpista y qué significa "
+        "el nuevo gobierno para la democracia, la igualdad y la justicia social.\n\n"
+        "Algo que puedes hacer hoy: **firma** nuestra declaración de solidaridad."
+    ),
+    with_recording=True,
+    with_sign=True,
+)
+
+
+def load_demo_follow_up(now: datetime) -> list[str]:
+    """The main demo event's follow-up, the next morning, linking the demo statement; one an
+    organiser has written already is kept."""
+    event = events.get_event(DEMO_EVENT_SLUG)
+    statement = statements.get_statement(DEMO_STATEMENT_SLUG)
+    if event is None or statement is None or followups.get_follow_up(event.id) is not None:
+        return []
+    draft = followups.FollowUpDraft(
+        send_at=followups.default_send_at(event),
+        attended=DEMO_FOLLOW_UP_ATTENDED,
+        missed=DEMO_FOLLOW_UP_MISSED,
+        recording_url=DEMO_RECORDING_URL,
+        statement_id=statement.id,
+    )
+    followups.save_follow_up(event, draft, now)
+    return [f"wrote the follow-up of {event.slug}"]

@@ -10,6 +10,7 @@ from service.access.models import (
 from service.audit.models import AuditEntry
 from service.csv_export import ExportRecord
 from service.events.models import Event, EventPerson, Question, Supporter
+from service.followups.models import FollowUp, FollowUpVersion
 from service.mail.models import OutboxMessage, Unsubscription
 from service.media.models import Image, SiteSettings
 from service.ops.models import Observation, SchedulerHeartbeat
@@ -25,6 +26,8 @@ __all__ = [
     "EventMember",
     "EventPerson",
     "ExportRecord",
+    "FollowUp",
+    "FollowUpVersion",
     "Image",
     "Invitation",
     "InvitedEventRole",

@@ -6,6 +6,7 @@ area. The layers, top to bottom:
     wiring (the app factory, service/cli.py, demo.py, models.py): may import anything
     organisers
     scheduler → ops
+    followups
     statements, reminders
     registration
     events
@@ -28,7 +29,7 @@ import pytest
 
 SERVICE = Path(__file__).resolve().parent.parent / "service"
 AREAS = {"events", "registration", "statements", "reminders", "organisers", "mail"}
-AREAS |= {"scheduler", "ops", "access", "audit", "media"}
+AREAS |= {"scheduler", "ops", "access", "audit", "media", "followups"}
 WIRING = {"service", "service.cli", "service.demo", "service.models"}
 WEB_MODULES = {
     "views",
@@ -56,8 +57,17 @@ ALLOWED = {
     # Statements need events' slug rule only; they do not build on registrations.
     "statements": BELOW_REGISTRATION,
     "reminders": {"registration", *BELOW_REGISTRATION},
+    # A follow-up goes to an event's registrants and asks them to sign a statement.
+    "followups": {"statements", "registration", *BELOW_REGISTRATION},
     "ops": {"statements", "reminders", "registration", *BELOW_REGISTRATION},
-    "scheduler": {"ops", "statements", "reminders", "registration", *BELOW_REGISTRATION},
+    "scheduler": {
+        "ops",
+        "followups",
+        "statements",
+        "reminders",
+        "registration",
+        *BELOW_REGISTRATION,
+    },
     "organisers": {"statements", "reminders", "registration", *BELOW_REGISTRATION},
 }
 

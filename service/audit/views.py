@@ -46,6 +46,8 @@ ACTION_LABELS = {
     "attendees.list": _l("Attendee list viewed"),
     "attendees.export": _l("Attendees exported"),
     "attendees.message": _l("Message sent"),
+    "followups.save": _l("Follow-up saved"),
+    "followups.test": _l("Follow-up test sent"),
     "attendees.check_in": _l("Checked in"),
     "attendees.check_in_undo": _l("Check-in undone"),
     "attendees.resend": _l("Confirmation sent again"),

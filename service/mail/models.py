@@ -29,6 +29,7 @@ class MessageKind(enum.StrEnum):
     SPEAKER_INVITATION = "speaker_invitation"  # the personal link to confirm or decline
     SPEAKER_ANSWER = "speaker_answer"  # to the event's managers: a speaker confirmed or declined
     ANNOUNCEMENT = "announcement"
+    FOLLOW_UP = "follow_up"  # after a meeting: one version to those who came, one to the rest
     EVENT_UPDATE = "event_update"  # a change of time, place or link, or a cancellation
     SIGNATURE = "signature"  # the link that confirms a signature, and copies of it
     TEST = "test"
@@ -37,7 +38,12 @@ class MessageKind(enum.StrEnum):
 
 # Kinds that carry List-Unsubscribe and stop when the recipient unsubscribes.
 UNSUBSCRIBABLE_KINDS = frozenset(
-    {MessageKind.REMINDER, MessageKind.SPEAKER_REMINDER, MessageKind.ANNOUNCEMENT}
+    {
+        MessageKind.REMINDER,
+        MessageKind.SPEAKER_REMINDER,
+        MessageKind.ANNOUNCEMENT,
+        MessageKind.FOLLOW_UP,
+    }
 )
 
 

@@ -172,6 +172,7 @@ _REGISTRANT_KINDS = (
     MessageKind.EVENT_UPDATE,
     MessageKind.REMINDER,
     MessageKind.ANNOUNCEMENT,
+    MessageKind.FOLLOW_UP,
 )
 
 

@@ -2,7 +2,8 @@
 
 An address is known here only by its keyed hash (``address_hash``): links and the
 ``unsubscriptions`` table name nobody. A speaker's "stop these briefs" stops that event's
-briefs only (``EVENT_SCOPED_KINDS``); every other kind stops for every event, as before.
+briefs only, and a follow-up's link that event's follow-up (``EVENT_SCOPED_KINDS``); every
+other kind stops for every event, as before.
 """
 
 from __future__ import annotations
@@ -29,8 +30,8 @@ UNSUBSCRIBE_MAX_AGE = 400 * 24 * 3600  # a link in an old reminder still works f
 _HEX_DIGEST = re.compile(r"[0-9a-f]{64}")
 _IN_CHUNK = 500  # values in one IN list: well under SQLite's and PostgreSQL's limits
 # Kinds whose link stops the mail of the one event it came with: a speaker who cannot make
-# one meeting still wants the brief of the next.
-EVENT_SCOPED_KINDS = frozenset({MessageKind.SPEAKER_REMINDER})
+# one meeting still wants the brief of the next, and so does a follow-up's reader.
+EVENT_SCOPED_KINDS = frozenset({MessageKind.SPEAKER_REMINDER, MessageKind.FOLLOW_UP})
 
 
 class UnsubscribeRequest(NamedTuple):

@@ -10,6 +10,7 @@ from flask import Flask
 
 from service.audit.service import purge_older_than
 from service.db import utc_now
+from service.followups.service import send_due as send_due_follow_ups
 from service.mail.service import dispatch_due
 from service.ops.service import record_heartbeat
 from service.registration.retention import apply_retention
@@ -29,6 +30,13 @@ def sweep(app: Flask) -> None:
         queued = sweep_reminders(utc_now())
         if queued:
             log.info("queued %d reminder(s)", queued)
+
+
+def send_follow_ups(app: Flask) -> None:
+    with app.app_context():
+        queued = send_due_follow_ups(utc_now())
+        if queued:
+            log.info("queued %d follow-up message(s)", queued)
 
 
 def dispatch(app: Flask, stopping: threading.Event) -> None:

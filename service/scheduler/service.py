@@ -20,9 +20,9 @@ from service.scheduler import jobs
 def add_jobs(
     scheduler: BackgroundScheduler, app: Flask, now: datetime, stopping: threading.Event
 ) -> None:
-    """Beat at start and every half minute; sweep at start and every minute; dispatch at start
-    and every few seconds; remove personal data past its retention period at start and every
-    night."""
+    """Beat at start and every half minute; sweep reminders, and queue follow-ups, at start
+    and every minute; dispatch at start and every few seconds; remove personal data past its
+    retention period at start and every night."""
     common = {"args": [app], "max_instances": 1, "coalesce": True, "next_run_time": now}
     scheduler.add_job(
         jobs.heartbeat,
@@ -34,6 +34,13 @@ def add_jobs(
     )
     scheduler.add_job(
         jobs.sweep, "interval", seconds=app.config["SCHEDULER_SWEEP_SECONDS"], id="sweep", **common
+    )
+    scheduler.add_job(
+        jobs.send_follow_ups,
+        "interval",
+        seconds=app.config["SCHEDULER_SWEEP_SECONDS"],
+        id="follow_ups",
+        **common,
     )
     scheduler.add_job(
         jobs.dispatch,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, IntegerField, StringField, TextAreaField
+from wtforms import BooleanField, HiddenField, IntegerField, StringField, TextAreaField
 from wtforms.validators import Length, NumberRange, Optional, Regexp
 
 from service.events.schema import SLUG_PATTERN
@@ -30,6 +30,8 @@ class SignatureForm(PersonForm):
     )
     show_name = BooleanField(_l("Show my name on the public list"), default=False)
     keep_informed = BooleanField(_l("Keep me informed about this campaign"), default=False)
+    # A follow-up's sign link (``followups.service.sign_url``): who it was for, and the event.
+    via = HiddenField()
 
 
 class StatementForm(ImageFields, Form):

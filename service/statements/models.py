@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from service.db import Base, Localised, Str200, enum_column, not_blank, utc_now
@@ -85,6 +85,15 @@ class Signature(Base):
             "sort_key",
             "id",
         ),
+        # The counts per event's follow-up: only signatures that came through one are in it.
+        Index(
+            "ix_signatures_source_event",
+            "statement_id",
+            "source_event_id",
+            "status",
+            sqlite_where=text("source_event_id IS NOT NULL"),
+            postgresql_where=text("source_event_id IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -107,6 +116,9 @@ class Signature(Base):
     link_secret: Mapped[str] = mapped_column(String(32), default=new_link_secret)
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
     confirmed_at: Mapped[datetime | None]
+    # The event whose follow-up's sign link the signer came by: counted per event, never shown.
+    # (Events are never deleted; an ON DELETE rule added in place on SQLite would not reflect.)
+    source_event_id: Mapped[int | None] = mapped_column(ForeignKey("events.id"))
 
     statement: Mapped[Statement] = relationship()
 

@@ -16,12 +16,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import Select, delete, select
+from sqlalchemy import Select, delete, func, select
 from sqlalchemy.exc import IntegrityError
 
 from service.access import service as access
 from service.access.models import StatementRole
 from service.db import empty_write_ahead_log, unit_of_work
+from service.events.models import Event, EventStatus
 from service.extensions import db
 from service.identity import normalise_email
 from service.mail import service as mail
@@ -141,9 +142,17 @@ def recount(statement_id: int) -> None:
 # Signing and confirming
 
 
-def sign(slug: str, signer: Signer, language: str, now: datetime) -> None:
+def sign(
+    slug: str,
+    signer: Signer,
+    language: str,
+    now: datetime,
+    *,
+    source_event_id: int | None = None,
+) -> None:
     """Add ``signer``'s unconfirmed signature to the published statement ``slug`` and mail
-    them the link that confirms it.
+    them the link that confirms it; ``source_event_id`` names the event whose follow-up's
+    sign link they came by.
 
     The same address again changes nothing that was stored (so nobody can rewrite another
     person's details) and re-sends that person's email, at most once every few minutes.
@@ -160,7 +169,7 @@ def sign(slug: str, signer: Signer, language: str, now: datetime) -> None:
         if signature is None:
             try:
                 with db.session.begin_nested():
-                    signature = _add_signature(statement.id, signer, language, now)
+                    signature = _add_signature(statement.id, signer, language, now, source_event_id)
             except IntegrityError:  # the same address, signed a moment ago in another request
                 return
         _queue_signature_mail(signature, now)
@@ -188,11 +197,18 @@ def add_confirmed_signature(
     return signature
 
 
-def _add_signature(statement_id: int, signer: Signer, language: str, now: datetime) -> Signature:
+def _add_signature(
+    statement_id: int,
+    signer: Signer,
+    language: str,
+    now: datetime,
+    source_event_id: int | None = None,
+) -> Signature:
     """A new unconfirmed signature and its name's words, flushed (raises IntegrityError for an
     address that signed already)."""
     signature = Signature(
         statement_id=statement_id,
+        source_event_id=source_event_id,
         email=normalise_email(signer.email),
         name=signer.name,
         sort_key=fold(signer.name)[:200],
@@ -240,6 +256,35 @@ def _queue_signature_mail(signature: Signature, now: datetime, *, renew: bool = 
         now=now,
         signature_id=signature.id,
     )
+
+
+@dataclass(frozen=True)
+class EventCount:
+    """How many approved signatures came through one event's follow-up."""
+
+    event: Event
+    signatures: int
+
+
+def counts_by_source_event(statement_id: int, *, public: bool) -> list[EventCount]:
+    """Approved signatures per event whose follow-up brought them, most first (counts only:
+    never who). Reads ``ix_signatures_source_event``, which holds only such signatures.
+    ``public``: only published events are named."""
+    signatures = func.count(Signature.id)
+    query = (
+        select(Event, signatures)
+        .join(Event, Event.id == Signature.source_event_id)
+        .where(
+            Signature.statement_id == statement_id,
+            Signature.source_event_id.is_not(None),
+            Signature.status == SignatureStatus.APPROVED,
+        )
+        .group_by(Event.id)
+        .order_by(signatures.desc(), Event.starts_at.desc())
+    )
+    if public:
+        query = query.where(Event.status == EventStatus.PUBLISHED)
+    return [EventCount(event, count) for event, count in db.session.execute(query)]
 
 
 def page_scope(slug: str) -> str:

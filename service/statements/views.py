@@ -16,6 +16,7 @@ from werkzeug.wrappers import Response
 
 from service.db import utc_now
 from service.extensions import limiter
+from service.followups import service as followups
 from service.i18n import current_language
 from service.page_cache import cached_page
 from service.security import no_store
@@ -48,11 +49,25 @@ def _render_statement_list() -> str:
 
 
 @bp.get("/statements/<slug>")
-def show_statement(slug: str) -> str:
+def show_statement(slug: str) -> str | Response:
+    if "via" in request.args:  # a follow-up's sign link: never cached, the form is theirs
+        return _show_to_invited(slug, request.args["via"])
     return cached_page(
         lambda: render_statement_page(_public_statement_or_404(slug), SignatureForm()),
         scope=service.page_scope(slug),
     )
+
+
+@no_store
+def _show_to_invited(slug: str, token: str) -> str:
+    """The page with the sign form filled in with the registrant's name and email; a forged
+    or expired link opens the usual empty form."""
+    statement = _public_statement_or_404(slug)
+    invited = followups.read_sign_token(token, statement.id)
+    if invited is None:
+        return render_statement_page(statement, SignatureForm())
+    form = SignatureForm(data={"name": invited.name, "email": invited.email, "via": token})
+    return render_statement_page(statement, form)
 
 
 @bp.post("/statements/<slug>")
@@ -73,8 +88,15 @@ def sign(slug: str) -> Response | tuple[str, int]:
             show_name=form.show_name.data,
             keep_informed=form.keep_informed.data,
         )
+        invited = followups.read_sign_token(form.via.data, statement.id) if form.via.data else None
         try:
-            service.sign(slug, signer, current_language(), utc_now())
+            service.sign(
+                slug,
+                signer,
+                current_language(),
+                utc_now(),
+                source_event_id=invited.event_id if invited else None,
+            )
         except service.StatementClosed:
             return redirect(url_for(".show_statement", slug=slug))
     return redirect(url_for(".check_inbox", slug=slug))
@@ -102,6 +124,7 @@ def render_statement_page(
         summary=statement.localised("summary", language),
         body=render_markdown(statement.localised("body", language)),
         signatories=listing.public_signatories(statement, page, order, search, after),
+        by_event=service.counts_by_source_event(statement.id, public=not preview),
         search=search,
         order=order,
         page_size=PAGE_SIZE,

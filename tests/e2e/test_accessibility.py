@@ -27,6 +27,7 @@ from service.demo import DEMO_EVENT_SLUG, DEMO_STATEMENT_SLUG
 from service.events import speakers
 from service.events.service import get_event
 from service.extensions import db
+from service.followups import service as followups
 from service.mail.models import MessageKind
 from service.mail.unsubscribe import unsubscribe_link
 from service.organisers.service import create_organiser
@@ -101,8 +102,9 @@ def log_in(page: Page, server: str, email: str) -> None:
 def mail_links(app: Flask) -> list[str]:
     """The pages a person reaches only from a mail: the manage page of a registration that has
     been checked in (in the room of the hybrid demo meeting), its joining link (refused in the
-    room), its check-in link (the QR code's), a signature's confirmation page, an
-    unsubscribe page and a speaker's own page."""
+    room), its check-in link (the QR code's), a signature's confirmation page, an unsubscribe
+    page, a speaker's own page, and a follow-up's filled-in sign form and its unsubscribe
+    page."""
     now = utc_now()
     email = f"axe-{now.timestamp():.0f}@example.org"
     with app.app_context():
@@ -121,6 +123,8 @@ def mail_links(app: Flask) -> list[str]:
             speakers.speaker_url(speaker),
             statements.confirm_url(statements.find_signature(statement.id, email)),
             unsubscribe_link(email, MessageKind.REMINDER),
+            followups.sign_url(statement, registered),  # the sign form, filled in
+            unsubscribe_link(email, MessageKind.FOLLOW_UP, registered.event_id),
         ]
 
 

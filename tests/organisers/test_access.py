@@ -81,6 +81,7 @@ def test_the_walk_covers_the_whole_area():
         "manage_events",
         "event_copies",
         "attendees",
+        "manage_followups",
         "door",
         "manage_statements",
         "audit",

@@ -74,6 +74,7 @@ def test_in_process_scheduler_sends_new_mail_within_seconds(app, smtp, monkeypat
         assert {job.id for job in scheduler.get_jobs()} == {
             "heartbeat",
             "sweep",
+            "follow_ups",
             "dispatch",
             "retention",
         }
