@@ -114,6 +114,9 @@ DEFAULTS: dict[str, Any] = {
     "SCHEDULER_HEARTBEAT_SECONDS": 30,
     # ...and /healthz and `flask doctor` call the site unhealthy without one for this long.
     "SCHEDULER_HEARTBEAT_MAX_AGE": 120,
+    # Tests only (refused elsewhere): hash passwords and recovery codes with the lightest
+    # Argon2id, so the suite's thousands of accounts and logins cost no CPU.
+    "TEST_FAST_PASSWORD_HASHING": False,
 }
 
 # PUBLIC_URL in debug and tests when none is set: where `flask run` serves.
@@ -147,6 +150,7 @@ def load(app: Flask, overrides: dict[str, Any] | None) -> None:
     _require_dkim_settings(app)
     _require_public_url(app)
     _check_trusted_proxies(app)
+    _refuse_test_settings(app)
 
 
 def normalise_database_url(url: str) -> str:
@@ -210,3 +214,11 @@ def _check_trusted_proxies(app: Flask) -> None:
             f"TRUSTED_PROXIES must be the number of proxies in front (0, 1, 2…), not {value!r}."
         )
     app.config["TRUSTED_PROXIES"] = trusted
+
+
+def _refuse_test_settings(app: Flask) -> None:
+    if app.config["TEST_FAST_PASSWORD_HASHING"] and not app.testing:
+        raise ConfigError(
+            "TEST_FAST_PASSWORD_HASHING makes passwords cheap to guess and is for the tests "
+            "alone: remove it from the configuration."
+        )

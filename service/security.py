@@ -1,5 +1,5 @@
-"""Security headers on every response, NUL bytes refused before they reach the database, and
-signed tokens for the links we mail."""
+"""Security headers on every response, NUL bytes refused before they reach the database,
+signed tokens for the links we mail, and the cost of password hashing."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
+from argon2 import PasswordHasher
 from flask import Flask, abort, current_app, make_response, request
 from itsdangerous import BadData, URLSafeTimedSerializer
 from werkzeug.wrappers import Response
@@ -36,6 +37,17 @@ SECURITY_HEADERS = (
     ("Permissions-Policy", "camera=(), microphone=(), geolocation=()"),
 )
 STRICT_TRANSPORT_SECURITY = ("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+
+# Argon2id at its lightest (one pass over 8 KiB): what tests hash with when they set
+# TEST_FAST_PASSWORD_HASHING, so that thousands of accounts and logins cost no CPU.
+_TEST_HASHER = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+
+
+def password_hasher(full_cost: PasswordHasher) -> PasswordHasher:
+    """``full_cost``, or the lightest Argon2id for a test app that asks for it (the setting is
+    refused outside tests). Verifying reads each stored hash's own settings, so either hasher
+    checks a hash the other made."""
+    return _TEST_HASHER if current_app.config["TEST_FAST_PASSWORD_HASHING"] else full_cost
 
 
 def set_security_headers(response: Response) -> Response:

@@ -4,11 +4,16 @@ Every test that uses ``app`` runs twice: on SQLite and on PostgreSQL (127.0.0.1:
 machine here). Each pytest worker gets its own databases, migrated once with the real
 migrations; after each test the tables are emptied, so tests may commit like the app does.
 Under CI a PostgreSQL that cannot be reached fails the run instead of skipping.
+
+What keeps the suite quick: test databases do not wait for the disk at each commit (nothing
+here needs to survive a power cut), the apps of one worker share their compiled templates,
+and passwords are hashed with the lightest Argon2id.
 """
 
 from __future__ import annotations
 
 import os
+import sqlite3
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,6 +23,8 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
+from jinja2 import BytecodeCache
+from jinja2.bccache import Bucket
 
 from service import PROJECT_ROOT, create_app
 from service.extensions import db
@@ -76,6 +83,14 @@ def own_instance_folder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[No
         yield
 
 
+@sa.event.listens_for(sa.Engine, "connect")
+def _sqlite_without_fsync(dbapi_connection: Any, _record: Any) -> None:
+    """Test databases commit without waiting for the disk: the same rows, locks and WAL, only
+    not durable through a power cut. (PostgreSQL's: ``synchronous_commit`` off.)"""
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        dbapi_connection.execute("PRAGMA synchronous=OFF").close()
+
+
 def _postgres_unavailable(reason: str) -> None:
     if os.environ.get("CI"):
         pytest.fail(f"PostgreSQL is required under CI and cannot be reached: {reason}")
@@ -100,6 +115,9 @@ class TestDatabase:
                 admin = sa.create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
                 with admin.connect() as connection:
                     connection.execute(sa.text(f'CREATE DATABASE "{self._name}"'))
+                    connection.execute(
+                        sa.text(f'ALTER DATABASE "{self._name}" SET synchronous_commit TO off')
+                    )
                 admin.dispose()
             except sa.exc.OperationalError as error:
                 _postgres_unavailable(str(error).splitlines()[0])
@@ -128,6 +146,9 @@ def base_config(database_url: str, **overrides: Any) -> dict[str, Any]:
         "DATABASE_URL": database_url,
         "PUBLIC_URL": "https://events.example.org",
         "SESSION_COOKIE_SECURE": False,
+        # The lightest Argon2id: the suite makes and logs in thousands of accounts (the full
+        # cost is tested in tests/organisers/test_login.py and test_second_factor.py).
+        "TEST_FAST_PASSWORD_HASHING": True,
         **overrides,
     }
 
@@ -154,11 +175,30 @@ def app_config() -> dict[str, Any]:
     return {}
 
 
+class CompiledTemplates(BytecodeCache):
+    """Templates compiled once per worker, not once per test's app: Jinja's bytecode cache,
+    kept in memory. A bucket's key includes its source's checksum, so an edit recompiles."""
+
+    def __init__(self) -> None:
+        self._code: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: Bucket) -> None:
+        if bucket.key in self._code:
+            bucket.bytecode_from_string(self._code[bucket.key])
+
+    def dump_bytecode(self, bucket: Bucket) -> None:
+        self._code[bucket.key] = bucket.bytecode_to_string()
+
+
+COMPILED_TEMPLATES = CompiledTemplates()
+
+
 @pytest.fixture
 def app(migrated_database: TestDatabase, app_config: dict[str, Any]) -> Iterator[Flask]:
     """The app on this run's database. No app context is pushed, so each request of the
     test client gets its own session, as in production; see ``app_context``."""
     app = create_app(base_config(migrated_database.url, **app_config))
+    app.jinja_env.bytecode_cache = COMPILED_TEMPLATES
     yield app
     with app.app_context():
         db.session.remove()

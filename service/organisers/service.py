@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -14,12 +15,25 @@ from service.events.models import Event
 from service.extensions import db
 from service.identity import normalise_email
 from service.organisers.models import Organiser, new_session_key
+from service.security import password_hasher
 
 # Argon2id with argon2-cffi's defaults (RFC 9106's second recommendation), as OWASP advises.
-_hasher = PasswordHasher()
-# Verified against when the email is unknown, so a wrong address takes as long as a wrong password.
-_DUMMY_HASH = _hasher.hash("not a password anyone has")
+_FULL_COST_HASHER = PasswordHasher()
 MIN_PASSWORD_LENGTH = 12
+
+
+def _hasher() -> PasswordHasher:
+    return password_hasher(_FULL_COST_HASHER)
+
+
+@cache
+def _dummy_hash(hasher: PasswordHasher) -> str:
+    """Verified against when the email is unknown, so a wrong address takes as long as a wrong
+    password."""
+    return hasher.hash("not a password anyone has")
+
+
+_dummy_hash(_FULL_COST_HASHER)  # made now, so that no login waits for it
 
 
 class AccountError(ValueError):
@@ -31,7 +45,7 @@ def create_organiser(
 ) -> Organiser:
     email = normalise_email(email)
     _check_password(password)
-    password_hash = _hasher.hash(password)  # slow by design: before the write lock
+    password_hash = _hasher().hash(password)  # slow by design: before the write lock
     with unit_of_work():
         if db.session.scalar(select(Organiser.id).where(Organiser.email == email)) is not None:
             raise AccountError(f"an organiser with the address {email} exists already")
@@ -51,8 +65,9 @@ def authenticate(email: str, password: str, now: datetime) -> Organiser | None:
     organiser = db.session.scalar(
         select(Organiser).where(Organiser.email == normalise_email(email))
     )
+    hasher = _hasher()
     try:
-        _hasher.verify(organiser.password_hash if organiser else _DUMMY_HASH, password)
+        hasher.verify(organiser.password_hash if organiser else _dummy_hash(hasher), password)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         audit.record(
             "login.failed", organiser, detail=_failure(organiser, "wrong password"), now=now
@@ -63,9 +78,7 @@ def authenticate(email: str, password: str, now: datetime) -> Organiser | None:
             "login.failed", organiser, detail=_failure(organiser, "account disabled"), now=now
         )
         return None
-    new_hash = (
-        _hasher.hash(password) if _hasher.check_needs_rehash(organiser.password_hash) else None
-    )
+    new_hash = hasher.hash(password) if hasher.check_needs_rehash(organiser.password_hash) else None
     with unit_of_work():
         if new_hash is not None:
             organiser.password_hash = new_hash
@@ -84,11 +97,11 @@ def _failure(organiser: Organiser | None, reason: str) -> str:
 def change_password(organiser: Organiser, current: str, new: str) -> bool:
     """Set a new password if ``current`` is right; every other session of the account ends."""
     try:
-        _hasher.verify(organiser.password_hash, current)
+        _hasher().verify(organiser.password_hash, current)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
     _check_password(new)
-    new_hash = _hasher.hash(new)
+    new_hash = _hasher().hash(new)
     with unit_of_work():
         organiser.password_hash = new_hash
         organiser.session_key = new_session_key()
@@ -99,7 +112,7 @@ def set_password(organiser: Organiser, new: str) -> None:
     """Set a new password without the current one (a reset link proved the address); every
     session of the account ends."""
     _check_password(new)
-    new_hash = _hasher.hash(new)
+    new_hash = _hasher().hash(new)
     with unit_of_work():
         organiser.password_hash = new_hash
         organiser.session_key = new_session_key()

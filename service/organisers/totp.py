@@ -23,6 +23,7 @@ from service.audit.service import record
 from service.db import unit_of_work
 from service.extensions import db
 from service.organisers.models import Organiser, RecoveryCode
+from service.security import password_hasher
 
 RECOVERY_CODE_COUNT = 10
 # Letters and digits nobody confuses (no 0/o, 1/l/i): 12 of them are about 59 bits.
@@ -31,7 +32,11 @@ RECOVERY_CODE_LENGTH = 12
 # A recovery code is random, not chosen by a person: OWASP's lightest Argon2id settings are
 # ample, and checking ten hashes at a login stays quick. The hasher reads each stored hash's
 # own settings when it verifies, so it also checks passwords.
-_hasher = PasswordHasher(time_cost=2, memory_cost=19456, parallelism=1)
+_FULL_COST_HASHER = PasswordHasher(time_cost=2, memory_cost=19456, parallelism=1)
+
+
+def _hasher() -> PasswordHasher:
+    return password_hasher(_FULL_COST_HASHER)
 
 
 def is_enabled(organiser: Organiser) -> bool:
@@ -109,7 +114,7 @@ def confirm(organiser: Organiser, code: str, now: datetime) -> list[str] | None:
     if step is None:
         return None
     codes = [_new_recovery_code() for _ in range(RECOVERY_CODE_COUNT)]
-    hashes = [_hasher.hash(code) for code in codes]  # slow by design: before the write lock
+    hashes = [_hasher().hash(code) for code in codes]  # slow by design: before the write lock
     with unit_of_work():
         if not _take_step(organiser, step):
             return None
@@ -172,7 +177,7 @@ def regenerate_recovery_codes(organiser: Organiser, password: str, now: datetime
     if not is_enabled(organiser) or not _matches(organiser.password_hash, password):
         return []
     codes = [_new_recovery_code() for _ in range(RECOVERY_CODE_COUNT)]
-    hashes = [_hasher.hash(code) for code in codes]
+    hashes = [_hasher().hash(code) for code in codes]
     with unit_of_work():
         _replace_recovery_codes(organiser, hashes, now)
     return codes
@@ -219,6 +224,6 @@ def _replace_recovery_codes(organiser: Organiser, hashes: list[str], now: dateti
 
 def _matches(stored_hash: str, typed: str) -> bool:
     try:
-        return _hasher.verify(stored_hash, typed)
+        return _hasher().verify(stored_hash, typed)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False

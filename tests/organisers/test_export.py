@@ -108,8 +108,10 @@ def add(app, event_id: int, *people: dict) -> list[int]:
             for person in people
         ]
         db.session.add_all(rows)
+        db.session.flush()
+        ids = [row.id for row in rows]  # read before the commit expires them: no reload each
         db.session.commit()
-        return [row.id for row in rows]
+        return ids
 
 
 @pytest.fixture

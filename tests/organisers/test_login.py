@@ -222,6 +222,16 @@ def test_passwords_are_stored_as_argon2id_hashes(app, organiser):
     assert PASSWORD not in account.password_hash
 
 
+def test_a_live_site_hashes_at_argon2id_full_cost(app, client, make_organiser):
+    """The suite hashes cheaply (TEST_FAST_PASSWORD_HASHING); a live site as RFC 9106 says."""
+    app.config["TEST_FAST_PASSWORD_HASHING"] = False
+    account = make_organiser("rosa@example.org")
+    assert stored(app, account.email).password_hash.startswith("$argon2id$v=19$m=65536,t=3,p=4$")
+    assert login(client, account.email, "not my password at all").status_code == 401
+    assert login(app.test_client(), "nobody@example.org", PASSWORD).status_code == 401
+    assert logged_in(client, account).get("/organisers/").status_code == 200
+
+
 def test_the_session_key_is_not_the_password_hash(app, client, organiser):
     logged_in(client, organiser)
     with client.session_transaction() as session:

@@ -161,6 +161,19 @@ def test_a_recovery_code_works_once(app, organiser, enrolled):
     assert len(stored) == 10 and not any(code in hashed for code in codes for hashed in stored)
 
 
+def test_a_live_site_hashes_recovery_codes_at_owasp_cost(app, client, organiser):
+    app.config["TEST_FAST_PASSWORD_HASHING"] = False
+    logged_in(client, organiser)
+    _secret, codes = set_up(client)
+    with app.app_context():
+        hashes = db.session.scalars(select(RecoveryCode.code_hash)).all()
+    assert len(hashes) == 10
+    assert all(code_hash.startswith("$argon2id$v=19$m=19456,t=2,p=1$") for code_hash in hashes)
+    client.post("/organisers/logout", data={"csrf_token": csrf_token(client, SETUP)})
+    login(client, organiser.email, organiser.password)
+    assert send_code(client, codes[3]).location == "/organisers/"
+
+
 def test_new_recovery_codes_replace_the_old_ones(app, client, organiser, enrolled):
     secret, old_codes = enrolled
     login(client, organiser.email, organiser.password)

@@ -36,6 +36,27 @@ def set_status(app, signature_id: int, status: SignatureStatus) -> None:
         service.recount(signature.statement_id)
 
 
+def approve_in_bulk(app, statement_id: int, names: list[str]) -> None:
+    """Approved, listed signatures in one transaction, then counted as after a bulk import:
+    quicker than one unit of work each when only the count is looked at."""
+    with app.app_context():
+        db.session.add_all(
+            Signature(
+                statement_id=statement_id,
+                name=name,
+                sort_key=name.lower(),
+                email=f"signer{number}@example.org",
+                show_name=True,
+                status=SignatureStatus.APPROVED,
+                created_at=FIRST_SIGNED,
+                confirmed_at=FIRST_SIGNED + timedelta(minutes=number),
+            )
+            for number, name in enumerate(names)
+        )
+        db.session.commit()
+        service.recount(statement_id)
+
+
 def test_only_approved_signatures_count_and_only_consenting_ones_are_listed(
     app, client, statement, add_signatories
 ):
@@ -217,11 +238,9 @@ def test_pages_continue_across_the_featured_names(app, client, statement, add_si
     assert by_name[:4] == ["Person 010", "Person 011", "Person 012", "Person 000"]
 
 
-def test_big_counts_are_written_the_way_each_language_groups_digits(
-    app, client, make_statement, add_signatories
-):
+def test_big_counts_are_written_the_way_each_language_groups_digits(app, client, make_statement):
     statement = make_statement(target_count=100_000)
-    add_signatories(statement.id, [f"Person {number}" for number in range(1_234)])
+    approve_in_bulk(app, statement.id, [f"Person {number}" for number in range(1_234)])
     english = text_of(client.get(PATH))
     assert "1,234 people have signed" in english and "target of 100,000" in english
     client.set_cookie("convoca_lang", "es")
