@@ -126,7 +126,7 @@ def test_a_spanish_registration_confirmation_with_its_calendar_file_and_qr_code_
         venue="Bolivar Hall",
     )
     client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "es"
-    assert submit_registration(client, name="Begoña Quispe").status_code == 302
+    assert submit_registration(client, name="Begoña Quispe", mode="in_person").status_code == 302
     with app.app_context():
         assert service.dispatch_due(datetime.now(UTC)).sent == 1
 

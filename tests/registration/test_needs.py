@@ -58,6 +58,12 @@ def manage_path(message) -> str:
     return re.search(r"https://events\.example\.org(/r/\S+)", plain(message)).group(1)
 
 
+def register(client, **fields):
+    """Send the registration form; at the bilingual hybrid meeting, for a place in the room
+    unless ``mode`` says otherwise."""
+    return submit_registration(client, **{"mode": "in_person", **fields})
+
+
 def test_the_form_asks_the_language_only_when_the_event_has_two(client, make_event):
     for languages in ([], ["es"]):
         make_event(languages=languages)
@@ -76,7 +82,7 @@ def test_the_form_asks_the_language_only_when_the_event_has_two(client, make_eve
 
 
 def test_answers_are_stored_and_counted_on_the_registration(app, client, smtp, bilingual):
-    response = submit_registration(
+    response = register(
         client,
         email="eva@example.org",
         follows_language="es",
@@ -85,7 +91,7 @@ def test_answers_are_stored_and_counted_on_the_registration(app, client, smtp, b
         access_needs_other="A seat near the front",
     )
     assert response.status_code == 302
-    submit_registration(client, email="ana@example.org", follows_language="en")
+    register(client, email="ana@example.org", follows_language="en")
     eva, ana = stored(app)["eva@example.org"], stored(app)["ana@example.org"]
     assert (eva.follows_language, eva.needs_interpretation) == ("es", True)
     assert eva.access_needs == ["captions", "step_free"]
@@ -95,16 +101,16 @@ def test_answers_are_stored_and_counted_on_the_registration(app, client, smtp, b
 
 def test_an_event_without_languages_stores_none_even_if_sent(app, client, smtp, make_event):
     make_event(languages=[])
-    submit_registration(client, follows_language="es", needs_interpretation="y")
+    register(client, follows_language="es", needs_interpretation="y")
     [registration] = stored(app).values()
     assert registration.follows_language is None and not registration.needs_interpretation
 
 
 def test_a_language_the_event_does_not_offer_is_refused(app, client, smtp, bilingual):
-    response = submit_registration(client, follows_language="fr")
+    response = register(client, follows_language="fr")
     assert response.status_code == 400
     assert stored(app) == {}
-    response = submit_registration(client, access_needs=["teleport"])
+    response = register(client, access_needs=["teleport"])
     assert response.status_code == 400
     assert stored(app) == {}
 
@@ -112,7 +118,7 @@ def test_a_language_the_event_does_not_offer_is_refused(app, client, smtp, bilin
 def test_a_nul_byte_in_other_needs_gets_a_clear_message_and_keeps_the_rest(
     app, client, smtp, bilingual
 ):
-    response = submit_registration(
+    response = register(
         client, name="Eva Copa", access_needs=["bsl"], access_needs_other="ramp\x00please"
     )
     assert response.status_code == 400
@@ -125,7 +131,7 @@ def test_a_nul_byte_in_other_needs_gets_a_clear_message_and_keeps_the_rest(
 
 
 def test_other_needs_longer_than_allowed_are_refused(app, client, smtp, bilingual):
-    response = submit_registration(client, access_needs_other="x" * 301)
+    response = register(client, access_needs_other="x" * 301)
     assert response.status_code == 400
     assert "Field cannot be longer than 300 characters." in text_of(response)
     assert stored(app) == {}
@@ -134,9 +140,7 @@ def test_other_needs_longer_than_allowed_are_refused(app, client, smtp, bilingua
 def test_the_registrant_sees_and_changes_their_answers_on_their_manage_page(
     app, client, smtp, bilingual
 ):
-    submit_registration(
-        client, email="eva@example.org", follows_language="es", access_needs=["dial_in"]
-    )
+    register(client, email="eva@example.org", follows_language="es", access_needs=["dial_in"])
     deliver(app)
     path = manage_path(smtp.to("eva@example.org")[0])
     html = client.get(path).get_data(as_text=True)
@@ -165,9 +169,7 @@ def test_the_registrant_sees_and_changes_their_answers_on_their_manage_page(
 
 
 def test_a_refused_change_shows_why_and_changes_nothing(app, client, smtp, bilingual):
-    submit_registration(
-        client, email="eva@example.org", follows_language="en", access_needs=["captions"]
-    )
+    register(client, email="eva@example.org", follows_language="en", access_needs=["captions"])
     deliver(app)
     path = manage_path(smtp.to("eva@example.org")[0])
     response = client.post(
@@ -185,9 +187,7 @@ def test_a_refused_change_shows_why_and_changes_nothing(app, client, smtp, bilin
 
 
 def test_a_forged_or_cancelled_link_changes_nothing(app, client, smtp, bilingual):
-    submit_registration(
-        client, email="eva@example.org", follows_language="en", access_needs=["captions"]
-    )
+    register(client, email="eva@example.org", follows_language="en", access_needs=["captions"])
     deliver(app)
     path = manage_path(smtp.to("eva@example.org")[0])
     token = csrf_token(client, path)
@@ -205,11 +205,9 @@ def test_a_forged_or_cancelled_link_changes_nothing(app, client, smtp, bilingual
 
 
 def test_only_someone_who_needs_interpretation_is_told_the_channel(app, client, smtp, bilingual):
-    submit_registration(
-        client, email="eva@example.org", follows_language="es", needs_interpretation="y"
-    )
-    submit_registration(client, email="ana@example.org", follows_language="en")
-    submit_registration(client, email="luis@example.org", follows_language="es")
+    register(client, email="eva@example.org", follows_language="es", needs_interpretation="y")
+    register(client, email="ana@example.org", follows_language="en")
+    register(client, email="luis@example.org", follows_language="es")
     deliver(app)
     [eva_confirmation] = smtp.to("eva@example.org")
     assert f"Interpretation into Spanish: {ZOOM_SPANISH}" in plain(eva_confirmation)
