@@ -31,13 +31,13 @@ from service.mail.models import MessageKind
 from service.registration.attendance import attended_ids
 from service.registration.links import manage_url
 from service.registration.models import Registration, RegistrationStatus
-from service.security import read_link, sign_link
+from service.security import read_id_link, sign_link
 from service.statements import service as statements
 from service.statements.models import Statement
 from service.text import plain_text, render_markdown
 from service.urls import absolute_url
 
-SIGN_PURPOSE = "follow-up-sign"
+SIGN_PURPOSE = "follow-up-sign-{statement_id}"  # a link for one statement opens no other
 SEND_HOUR = time(9, 0)  # the default: the next morning, in the event's zone
 TEMPLATE = "followups/follow_up"
 
@@ -265,7 +265,8 @@ def sign_url(statement: Statement, registration: Registration | None) -> str:
     name and email and records which event's follow-up they came from."""
     if registration is None:
         return absolute_url("statements.show_statement", slug=statement.slug) + "#sign"
-    token = sign_link(SIGN_PURPOSE, [registration.id, registration.link_secret, statement.id])
+    purpose = SIGN_PURPOSE.format(statement_id=statement.id)
+    token = sign_link(purpose, [registration.id, registration.link_secret])
     return absolute_url("statements.show_statement", slug=statement.slug, via=token) + "#sign"
 
 
@@ -283,19 +284,15 @@ def read_sign_token(token: str, statement_id: int) -> SignInvitation | None:
     expired (``FOLLOW_UP_SIGN_LINK_DAYS``), revoked, for another statement, or the event's
     personal data is gone."""
     days = int(current_app.config["FOLLOW_UP_SIGN_LINK_DAYS"])
-    payload = read_link(SIGN_PURPOSE, token[:1000], max_age=days * 24 * 3600)
-    if not (
-        isinstance(payload, list)
-        and len(payload) == 3
-        and isinstance(payload[0], int)
-        and isinstance(payload[1], str)
-        and payload[2] == statement_id
-    ):
+    purpose = SIGN_PURPOSE.format(statement_id=statement_id)
+    link = read_id_link(purpose, token[:1000], max_age=days * 24 * 3600)
+    if link is None:
         return None
-    registration = db.session.get(Registration, payload[0])
+    registration_id, secret = link
+    registration = db.session.get(Registration, registration_id)
     if (
         registration is None
-        or not hmac.compare_digest(payload[1].encode(), registration.link_secret.encode())
+        or not hmac.compare_digest(secret.encode(), registration.link_secret.encode())
         or registration.event.personal_data_removed_at is not None
     ):
         return None

@@ -117,18 +117,18 @@ def test_an_organiser_in_spanish_raises_the_capacity_and_cannot_lower_it_below_t
     expect(page).to_have_url(f"{live_server}/organisers/")  # logged in before going on
 
     page.goto(f"{live_server}/organisers/events/{slug}/edit")
-    page.get_by_label("Plazas").fill("2")
+    page.get_by_label("Plazas", exact=True).fill("2")
     page.get_by_role("button", name="Guardar").click()
     expect(page.get_by_role("status").filter(has_text="lista de espera")).to_have_text(
         "1 persona de la lista de espera tiene ahora plaza y se le avisará."
     )
 
-    page.get_by_label("Plazas").fill("1")
+    page.get_by_label("Plazas", exact=True).fill("1")
     page.get_by_role("button", name="Guardar").click()
     expect(
         page.get_by_text("Ya hay 2 personas confirmadas; la capacidad no puede bajar de 2.")
     ).to_be_visible()
     page.screenshot(path=str(tmp_path / "capacity-es.png"), full_page=True)
     page.goto(f"{live_server}/organisers/events/{slug}/edit")
-    expect(page.get_by_label("Plazas")).to_have_value("2")  # nothing was saved
+    expect(page.get_by_label("Plazas", exact=True)).to_have_value("2")  # nothing was saved
     context.close()
