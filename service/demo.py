@@ -13,6 +13,7 @@ from service.media import service as media
 from service.registration import links, roster
 from service.registration import service as registration
 from service.registration.models import RegistrationMode
+from service.registration.needs import Needs
 from service.statements import moderation
 from service.statements import service as statements
 from service.statements.models import StatementStatus
@@ -217,6 +218,15 @@ DEMO_EVENT_PARTS = {
     "priya.shah@example.org": RegistrationMode.IN_PERSON,
     "gareth.evans@example.org": RegistrationMode.IN_PERSON,
 }
+# What the demo meeting's people answered of its languages and access needs: the organisers'
+# headcounts then have something to count.
+DEMO_EVENT_NEEDS = {
+    "rosa.mamani@example.org": Needs("es", needs_interpretation=True),
+    "tom.hughes@example.org": Needs("en"),
+    "lucia.quispe@example.org": Needs("es", needs_interpretation=True, access_needs=("dial_in",)),
+    "priya.shah@example.org": Needs("en", access_needs=("captions",)),
+    "gareth.evans@example.org": Needs("en", access_needs=("step_free",)),
+}
 # Who registered for the past hybrid meeting (the demo's people from Ana on), how each took
 # part, and who came: checked in at the door, or joined by their own link.
 PAST_ATTENDANCE = [
@@ -271,8 +281,14 @@ def load_demo(today: date) -> list[str]:
         added = 0
         for name, email, language, organisation in people:
             if registration.find_registration(event.id, email) is None:
-                mode = DEMO_EVENT_PARTS.get(email) if slug == DEMO_EVENT_SLUG else None
-                attendee = registration.Attendee(name, email, organisation, mode=mode)
+                demo_meeting = slug == DEMO_EVENT_SLUG
+                attendee = registration.Attendee(
+                    name,
+                    email,
+                    organisation,
+                    mode=DEMO_EVENT_PARTS.get(email) if demo_meeting else None,
+                    needs=DEMO_EVENT_NEEDS.get(email, Needs()) if demo_meeting else Needs(),
+                )
                 registration.register(slug, attendee, language, now)
                 added += 1
         report.append(f"registered {added} demo attendee(s) for {slug}")

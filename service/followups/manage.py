@@ -53,6 +53,7 @@ def edit_follow_up(slug: str) -> Response | tuple[str, int]:
         audiences=AUDIENCE_LABELS,
         languages=LANGUAGE_LABELS,
         sizes=service.audience_sizes(event),
+        started=event.starts_at <= utc_now(),
         is_cancelled=event.status is EventStatus.CANCELLED,
     )
     return page, 400 if form.errors else 200

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from service.demo import DEMO_EVENT_SLUG, SOCIAL_SLUG, next_monday_after
 from service.events import service
 from service.extensions import db
-from service.registration import attendance
+from service.registration import attendance, needs
 from service.registration.models import Registration, RegistrationStatus
 from tests.events.fixtures import SECRET_JOIN_URL, event_data
 
@@ -158,6 +158,14 @@ def test_demo_load_is_idempotent_and_upcoming(app, runner, client):
             select(Registration.mode).where(Registration.event_id == event.id)
         )
         assert Counter(modes) == {"in_person": 3, "online": 2}
+        # Its languages and access needs, for the organisers' headcounts.
+        headcounts = {
+            count.language: (count.people, count.interpreted)
+            for count in needs.language_headcounts(event)
+        }
+        assert headcounts == {"en": (3, 0), "es": (2, 2)}
+        access = {str(count.label): count.people for count in needs.access_need_counts(event.id)}
+        assert (access["captions"], access["step-free"], access["dial-in"]) == (1, 1, 1)
         past = service.get_event("bolivia-three-months-on")
         came = db.session.scalars(
             select(Registration.mode).where(Registration.id.in_(attendance.attended_ids(past)))

@@ -74,6 +74,17 @@ def test_the_page_offers_the_default_time_and_says_when_it_will_go(organiser, me
     assert "Will be sent on Tuesday 20 April 2027, 09:00 BST (Europe/London)" in shown
 
 
+def test_who_attended_is_counted_once_the_meeting_has_started(organiser, meeting, make_event):
+    before = text_of(organiser.get(PATH))
+    assert "4 people have a place. Who attended is known once the meeting has started." in before
+    assert "So far" not in before  # nobody "did not attend" a meeting still to come
+    make_event(  # the meeting moved to a day gone: Ana's check-in counts, Ben's click does not
+        starts_at=datetime(2026, 11, 16, 18, 30, tzinfo=LONDON).isoformat(),
+        ends_at=datetime(2026, 11, 16, 20, 0, tzinfo=LONDON).isoformat(),
+    )
+    assert "So far: 1 attended, 3 did not." in text_of(organiser.get(PATH))
+
+
 def test_a_time_before_the_end_is_refused_and_nothing_is_saved(app, organiser, meeting):
     before = snapshot(app)
     refused = save(organiser, meeting, send_at="2027-04-19T19:59")
