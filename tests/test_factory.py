@@ -89,5 +89,5 @@ def test_trusted_proxies_must_be_a_count(production, value):
 def test_fast_password_hashing_is_refused_outside_tests(production):
     production.setenv("CONVOCA_PUBLIC_URL", "https://events.example.org")
     production.setenv("CONVOCA_TEST_FAST_PASSWORD_HASHING", "true")
-    with pytest.raises(ConfigError, match="TEST_FAST_PASSWORD_HASHING .* for the tests alone"):
+    with pytest.raises(ConfigError, match=r"TEST_FAST_PASSWORD_HASHING .* for the tests alone"):
         create_app()
