@@ -90,10 +90,9 @@ FEW_PLACES = 10
 
 
 @dataclass(frozen=True)
-class PartAvailability:
-    """Whether one part of an event (the room, or online) takes registrations now."""
+class _Places:
+    """Whether registrations are taken now, and how many places are left."""
 
-    mode: RegistrationMode
     state: RegistrationState
     places_left: int | None  # None: no limit; for organisers, never shown on public pages
 
@@ -111,25 +110,18 @@ class PartAvailability:
 
 
 @dataclass(frozen=True)
-class Availability:
+class PartAvailability(_Places):
+    """One part of an event (the room, or online)."""
+
+    mode: RegistrationMode
+
+
+@dataclass(frozen=True)
+class Availability(_Places):
     """The event as a whole (open while any part is) and each of its parts (two for a hybrid
     event, in ``parts.BOTH_PARTS`` order)."""
 
-    state: RegistrationState
-    places_left: int | None  # None: no limit; for organisers, never shown on public pages
     parts: tuple[PartAvailability, ...] = ()
-
-    @property
-    def takes_registrations(self) -> bool:
-        return self.state in _TAKES_REGISTRATIONS
-
-    @property
-    def few_places_left(self) -> bool:
-        return (
-            self.state is RegistrationState.OPEN
-            and self.places_left is not None
-            and self.places_left <= FEW_PLACES
-        )
 
     def part(self, mode: RegistrationMode) -> PartAvailability:
         return next(part for part in self.parts if part.mode is mode)
@@ -149,7 +141,7 @@ def confirmed_count(event_id: int) -> int:
 
 def availability(event: Event, now: datetime) -> Availability:
     by_part = tuple(
-        PartAvailability(part, _state(event, now, left), left)
+        PartAvailability(_state(event, now, left), left, mode=part)
         for part in parts.parts_of(event)
         for left in [parts.places_left(event, part)]
     )
