@@ -137,7 +137,7 @@ def signatures(slug: str) -> str:
         "statements/manage/signatures.html",
         statement=statement,
         counts=counts,
-        by_event=service.counts_by_source_event(statement.id, public=False),
+        by_event=service.counts_by_source_event(statement.id),
         rows=rows,
         total=total,
         page=page,

@@ -266,10 +266,20 @@ class EventCount:
     signatures: int
 
 
-def counts_by_source_event(statement_id: int, *, public: bool) -> list[EventCount]:
+# The public page names an event's follow-up only once this many signatures came through it.
+PUBLIC_EVENT_COUNT_MIN = 5
+
+
+def counts_by_source_event(
+    statement_id: int, *, public_at: datetime | None = None
+) -> list[EventCount]:
     """Approved signatures per event whose follow-up brought them, most first (counts only:
     never who). Reads ``ix_signatures_source_event``, which holds only such signatures.
-    ``public``: only published events are named."""
+
+    For the public page as it is at ``public_at``: only published events, only signatures
+    confirmed before that day began (UTC), and an event only once it has
+    ``PUBLIC_EVENT_COUNT_MIN`` of them. A count that moved with each signature, beside the
+    public list of names, would tell whose name came from which meeting."""
     signatures = func.count(Signature.id)
     query = (
         select(Event, signatures)
@@ -282,8 +292,11 @@ def counts_by_source_event(statement_id: int, *, public: bool) -> list[EventCoun
         .group_by(Event.id)
         .order_by(signatures.desc(), Event.starts_at.desc())
     )
-    if public:
-        query = query.where(Event.status == EventStatus.PUBLISHED)
+    if public_at is not None:
+        day_began = public_at.replace(hour=0, minute=0, second=0, microsecond=0)
+        query = query.where(
+            Event.status == EventStatus.PUBLISHED, Signature.confirmed_at < day_began
+        ).having(signatures >= PUBLIC_EVENT_COUNT_MIN)
     return [EventCount(event, count) for event, count in db.session.execute(query)]
 
 

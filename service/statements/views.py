@@ -124,7 +124,9 @@ def render_statement_page(
         summary=statement.localised("summary", language),
         body=render_markdown(statement.localised("body", language)),
         signatories=listing.public_signatories(statement, page, order, search, after),
-        by_event=service.counts_by_source_event(statement.id, public=not preview),
+        by_event=service.counts_by_source_event(
+            statement.id, public_at=None if preview else utc_now()
+        ),
         search=search,
         order=order,
         page_size=PAGE_SIZE,

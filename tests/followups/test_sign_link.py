@@ -5,21 +5,26 @@ the signatures that came from each event's follow-up."""
 from __future__ import annotations
 
 import re
+import uuid
 from datetime import timedelta
 
 import itsdangerous.timed
 import pytest
 
+from service import page_cache
 from service.access import service as access
 from service.access.models import StatementRole
+from service.db import utc_now
+from service.extensions import db
 from service.organisers import service as organisers
-from service.statements import moderation
-from service.statements.models import SignatureStatus
+from service.statements import service
+from service.statements.models import Signature, SignatureStatus
 from tests.events.test_pages import text_of
 from tests.followups.conftest import NEXT_MORNING, deliver, save
 from tests.followups.test_follow_ups import send_due
 from tests.registration.fixtures import csrf_token
 from tests.statements.fixtures import PATH as STATEMENT_PATH
+from tests.statements.fixtures import SLUG as STATEMENT_SLUG
 from tests.statements.fixtures import link, sign, signatures
 
 AFTER = NEXT_MORNING + timedelta(minutes=1)
@@ -70,12 +75,42 @@ def test_the_link_fills_in_the_form_and_the_signature_counts_for_the_event(
     confirm_path = link(smtp.to("ana@example.org")[0], "confirm")
     client.post(confirm_path, data={"csrf_token": csrf_token(client, confirm_path)})
     public = text_of(client.get(STATEMENT_PATH))
-    assert "1 signed after Solidarity meeting" in public
     assert "Ana Flores" in public  # she chose to be listed, as anyone may
+    # ...but not beside a count that just went up: that would say she was at the meeting.
+    assert "signed after" not in public
 
+
+def add_from_follow_up(app, meeting, count: int, confirmed_at, **fields) -> None:
+    """``count`` approved signatures that came by the meeting's follow-up."""
     with app.app_context():
-        moderation.moderate(meeting.statement_id, signature.id, moderation.ModerationAction.HIDE)
-    assert "signed after" not in text_of(client.get(STATEMENT_PATH))  # approved ones only
+        db.session.add_all(
+            Signature(
+                statement_id=meeting.statement_id,
+                source_event_id=meeting.event_id,
+                name=f"Signer {number}",
+                sort_key=f"signer {number}",
+                email=f"{uuid.uuid4().hex}@example.org",
+                show_name=True,
+                status=fields.get("status", SignatureStatus.APPROVED),
+                created_at=confirmed_at,
+                confirmed_at=confirmed_at,
+            )
+            for number in range(count)
+        )
+        db.session.commit()
+        page_cache.clear_pages(service.page_scope(STATEMENT_SLUG))
+
+
+def test_the_public_page_names_an_event_from_five_signatures_confirmed_before_today(
+    app, client, meeting
+):
+    yesterday = utc_now() - timedelta(days=1)
+    add_from_follow_up(app, meeting, 4, yesterday)
+    add_from_follow_up(app, meeting, 1, yesterday, status=SignatureStatus.HIDDEN)
+    add_from_follow_up(app, meeting, 3, utc_now())  # today's: counted tomorrow
+    assert "signed after" not in text_of(client.get(STATEMENT_PATH))
+    add_from_follow_up(app, meeting, 1, yesterday)
+    assert "5 signed after Solidarity meeting" in text_of(client.get(STATEMENT_PATH))
 
 
 def test_the_statements_organisers_see_the_count_per_event(
@@ -92,6 +127,7 @@ def test_the_statements_organisers_see_the_count_per_event(
         olga = organisers.find_organiser("organiser@example.org")
         access.grant_statement_role(olga.id, meeting.statement_id, StatementRole.MANAGER)
     manage = text_of(organiser.get("/organisers/statements/solidarity-with-bolivia/signatures"))
+    # The statement's organisers see the live count, however small.
     assert "Signed after a meeting's follow-up 1 Solidarity meeting" in manage
 
 
