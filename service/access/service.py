@@ -219,6 +219,20 @@ def grant_event_role(
         member.role = role
 
 
+def copy_event_team(source_id: int, copy_id: int) -> None:
+    """Give the copy of an event the source's team: each account, with the same role."""
+    with unit_of_work():
+        db.session.add_all(
+            EventMember(event_id=copy_id, organiser_id=organiser_id, role=role)
+            for organiser_id, role in db.session.execute(
+                select(EventMember.organiser_id, EventMember.role).where(
+                    EventMember.event_id == source_id
+                )
+            )
+        )
+        db.session.flush()
+
+
 def revoke_event_role(organiser_id: int, event_id: int, *, by_admin: bool = True) -> None:
     """Take the account off the event's team (``LastManager`` as ``grant_event_role``)."""
     with unit_of_work():

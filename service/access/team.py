@@ -29,19 +29,8 @@ from service.organisers.models import Organiser
 from service.statements import service as statements
 from service.statements.models import Statement
 
-
-def _event_id_of(slug: str) -> int | None:
-    event = events.get_event(slug)
-    return event.id if event is not None else None
-
-
-def _statement_id_of(slug: str) -> int | None:
-    statement = statements.get_statement(slug)
-    return statement.id if statement is not None else None
-
-
 bp = management_blueprint(
-    "team", __name__, find_event_id=_event_id_of, find_statement_id=_statement_id_of
+    "team", __name__, find_event_id=events.event_id_of, find_statement_id=statements.statement_id_of
 )
 
 

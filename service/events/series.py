@@ -127,7 +127,8 @@ def copy_event(
     """Copy ``source`` as ``count`` drafts, the first starting at ``starts_at`` (aware; its
     wall-clock time in the event's zone is kept), the others ``repeat`` apart. With
     ``repeat`` the original and the copies are one series (the original's, if it has one).
-    ``created_by``, an organiser's id, becomes each copy's manager. One unit of work.
+    Each copy has the source's team, and ``created_by``, an organiser's id, becomes its
+    manager (copies made at the command line keep the team alone). One unit of work.
     Raises ``CopyError`` (nothing written) or ``TryAgain``."""
     if repeat is None and count != 1:
         raise CopyError(_("Say how often to repeat the event."))
@@ -147,6 +148,7 @@ def copy_event(
                 copy.series_id = series.id if series is not None else None
                 db.session.add(copy)
                 db.session.flush()
+                access.copy_event_team(source.id, copy.id)
                 if created_by is not None:
                     access.grant_event_role(created_by, copy.id, EventRole.MANAGER)
                 copies.append(copy)

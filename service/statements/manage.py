@@ -35,13 +35,7 @@ from service.statements.models import SignatureStatus, Statement, StatementStatu
 from service.statements.moderation import ModerationAction, SignatureFilter
 from service.statements.views import render_statement_page
 
-
-def _statement_id_of(slug: str) -> int | None:
-    statement = service.get_statement(slug)
-    return statement.id if statement is not None else None
-
-
-bp = management_blueprint("manage_statements", __name__, find_statement_id=_statement_id_of)
+bp = management_blueprint("manage_statements", __name__, find_statement_id=service.statement_id_of)
 
 
 @bp.get("/statements")

@@ -93,6 +93,12 @@ def get_statement(slug: str) -> Statement | None:
     return db.session.scalar(select(Statement).where(Statement.slug == slug))
 
 
+def statement_id_of(slug: str) -> int | None:
+    """The id of the statement at ``slug``, drafts included: how the organisers' pages find
+    the statement their access check is about (``find_statement_id``)."""
+    return db.session.scalar(select(Statement.id).where(Statement.slug == slug))
+
+
 def list_statements() -> list[Statement]:
     """Every statement, drafts included, newest first (for organisers)."""
     return list(

@@ -10,9 +10,13 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
+from service.access import service as access
+from service.access.models import EventRole
 from service.events import series, service
 from service.events.models import Event, EventSeries, EventStatus, Question, QuestionKind
 from service.extensions import db
+from service.organisers.models import Organiser
+from service.organisers.service import create_organiser
 from service.registration.models import Registration
 from tests.events.fixtures import LONDON, SECRET_JOIN_URL
 from tests.events.test_pages import text_of
@@ -360,6 +364,24 @@ def test_cli_duplicate_prints_the_new_slug_of_a_draft(app, runner, make_event):
         copy = _event("solidarity-meeting-2027-05-03")
         assert copy.status is EventStatus.DRAFT
         assert copy.starts_at == datetime(2027, 5, 3, 18, 30, tzinfo=LONDON)
+
+
+def test_cli_copies_have_the_originals_team(app, runner, make_event):
+    event = make_event()
+    with app.app_context():
+        rosa_id = create_organiser("rosa@example.org", "correct horse battery staple").id
+        access.grant_event_role(rosa_id, event.id, EventRole.MANAGER)
+    result = runner.invoke(
+        args=[
+            *("events", "duplicate", "solidarity-meeting", "--starts-at", "2027-05-03T18:30"),
+            *("--repeat", "weekly", "--count", "2"),
+        ]
+    )
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        rosa = db.session.get(Organiser, rosa_id)
+        for slug in result.stdout.split():
+            assert access.event_role(rosa, _event(slug).id) is EventRole.MANAGER
 
 
 def test_cli_reads_an_offset_when_given(app, runner, make_event):

@@ -83,6 +83,27 @@ def test_duplicate_makes_a_draft_its_maker_manages(app, client, manager):
         )
 
 
+def test_a_copy_keeps_the_events_team(app, client, manager, make_organiser):
+    with app.app_context():
+        event_id = events.get_event("solidarity-meeting").id
+    door = with_role(app, make_organiser, event_id, EventRole.DOOR, email="door@example.org")
+    logged_in(client, manager).post(
+        DUPLICATE,
+        data={"csrf_token": csrf_token(client, DUPLICATE), "starts_at": "2027-05-03T19:00"},
+    )
+    with app.app_context():
+        copy = events.get_event("solidarity-meeting-2027-05-03")
+        team = dict(
+            db.session.execute(
+                sa.select(EventMember.organiser_id, EventMember.role).where(
+                    EventMember.event_id == copy.id
+                )
+            ).all()
+        )
+    assert team[door.id] is EventRole.DOOR  # the same volunteer at the next door
+    assert team[manager.id] is EventRole.MANAGER
+
+
 def test_a_monthly_repeat_makes_three_drafts_and_says_where_a_date_moved(app, client, manager):
     logged_in(client, manager)
     response = client.post(
