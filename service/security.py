@@ -1,13 +1,18 @@
 """Security headers on every response, NUL bytes refused before they reach the database,
-signed tokens for the links we mail, and the cost of password hashing."""
+signed tokens for the links we mail, secrets the database keeps sealed, and the cost of
+password hashing."""
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Callable
-from functools import wraps
+from functools import cache, wraps
 from typing import Any
 
 from argon2 import PasswordHasher
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from cryptography.hazmat.primitives.hashes import SHA256
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from flask import Flask, abort, current_app, make_response, request
 from itsdangerous import BadData, URLSafeTimedSerializer
 from werkzeug.wrappers import Response
@@ -122,3 +127,35 @@ def read_id_link(purpose: str, token: str, *, max_age: int | None = None) -> tup
 
 def _serializer(purpose: str) -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=f"convoca-{purpose}")
+
+
+# Secrets the database keeps but must not give to whoever reads a copy of it (a backup, a
+# dump): sealed with Fernet (AES-128-CBC and HMAC-SHA256) under a key derived from SECRET_KEY.
+SEAL_KEY_INFO = b"convoca: secrets kept in the database"
+
+
+@cache
+def _seal_key(secret_key: str | bytes) -> Fernet:
+    material = secret_key if isinstance(secret_key, bytes) else secret_key.encode()
+    derived = HKDF(algorithm=SHA256(), length=32, salt=None, info=SEAL_KEY_INFO).derive(material)
+    return Fernet(base64.urlsafe_b64encode(derived))
+
+
+def _seal_keys() -> MultiFernet:
+    """SECRET_KEY's key first; those of ``SECRET_KEY_FALLBACKS`` still open what they sealed."""
+    fallbacks = current_app.config.get("SECRET_KEY_FALLBACKS") or []
+    keys = [current_app.config["SECRET_KEY"], *fallbacks]
+    return MultiFernet([_seal_key(key) for key in keys])
+
+
+def seal(value: str) -> str:
+    """``value`` encrypted and authenticated, for a column (about 140 characters for 32)."""
+    return _seal_keys().encrypt(value.encode()).decode()
+
+
+def unseal(sealed: str) -> str | None:
+    """What ``seal`` sealed; None if it was sealed under another key, or altered."""
+    try:
+        return _seal_keys().decrypt(sealed.encode()).decode()
+    except InvalidToken:
+        return None

@@ -215,3 +215,47 @@ def test_0013_words_take_their_signatures_list_state_and_give_it_back(database_b
             db.session.remove()
     finally:
         close_database(app)
+
+
+def test_0024_seals_second_factor_secrets_and_opens_them_again(database_backend, tmp_path):
+    """0024 encrypts each stored TOTP secret; the app still checks codes against it; going
+    back gives the plain secret again."""
+    from datetime import UTC, datetime
+
+    import pyotp
+    import sqlalchemy as sa
+    from flask_migrate import downgrade, upgrade
+
+    from service import create_app
+    from service.organisers import totp
+    from service.organisers.models import Organiser
+    from tests.conftest import base_config, close_database, make_database
+
+    secret, now = pyotp.random_base32(), datetime.now(UTC)
+    select_secret = sa.text("SELECT totp_secret FROM organisers")
+    database = make_database(database_backend, tmp_path)
+    app = create_app(base_config(database.url))
+    try:
+        with app.app_context():
+            upgrade(revision="0023")
+            with db.engine.begin() as connection:
+                connection.execute(
+                    sa.text(
+                        "INSERT INTO organisers (email, name, password_hash, is_admin, active, "
+                        "session_key, created_at, totp_secret, totp_confirmed_at) VALUES "
+                        "('rosa@example.org', 'Rosa', 'x', false, true, 'k', :at, :secret, :at)"
+                    ),
+                    {"at": now, "secret": secret},
+                )
+            upgrade()
+            with db.engine.connect() as connection:
+                assert secret not in connection.execute(select_secret).scalar_one()
+            rosa = db.session.scalar(sa.select(Organiser))
+            assert totp.verify(rosa, pyotp.TOTP(secret).now(), now)
+            db.session.remove()
+            downgrade(revision="0023")
+            with db.engine.connect() as connection:
+                assert connection.execute(select_secret).scalar_one() == secret
+    finally:
+        close_database(app)
+        database.drop()

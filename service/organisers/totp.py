@@ -1,7 +1,8 @@
 """The second factor: a TOTP app (RFC 6238, pyotp) and ten one-time recovery codes.
 
-A secret is kept on the account from the set-up page on and counts only once a first code
-from the app confirms it (``totp_confirmed_at``). A code is accepted for a time step later
+A secret is kept on the account from the set-up page on, sealed (``security.seal``: a copy of
+the database does not give it away), and counts only once a first code from the app confirms
+it (``totp_confirmed_at``). A code is accepted for a time step later
 than the last one accepted (``totp_last_step``), so a code seen over someone's shoulder
 opens nothing after it was used. Recovery codes are stored as Argon2 hashes only.
 """
@@ -23,7 +24,7 @@ from service.audit.service import record
 from service.db import unit_of_work
 from service.extensions import db
 from service.organisers.models import Organiser, RecoveryCode
-from service.security import password_hasher
+from service.security import password_hasher, seal, unseal
 
 RECOVERY_CODE_COUNT = 10
 # Letters and digits nobody confuses (no 0/o, 1/l/i): 12 of them are about 59 bits.
@@ -44,13 +45,20 @@ def is_enabled(organiser: Organiser) -> bool:
     return organiser.totp_confirmed_at is not None and organiser.totp_secret is not None
 
 
+def _secret_of(organiser: Organiser) -> str | None:
+    """The account's secret, unsealed; None without one, or when SECRET_KEY changed with no
+    fallback (then only a recovery code lets the account in)."""
+    return unseal(organiser.totp_secret) if organiser.totp_secret is not None else None
+
+
 def pending_secret(organiser: Organiser) -> str:
     """The secret the set-up page shows: the one not yet confirmed, or a new one."""
-    if organiser.totp_secret is not None and organiser.totp_confirmed_at is None:
-        return organiser.totp_secret
+    pending = _secret_of(organiser) if organiser.totp_confirmed_at is None else None
+    if pending is not None:
+        return pending
     secret = pyotp.random_base32()
     with unit_of_work():
-        organiser.totp_secret = secret
+        organiser.totp_secret = seal(secret)
         organiser.totp_confirmed_at = None
         organiser.totp_last_step = None
     return secret
@@ -108,9 +116,10 @@ def _take_step(organiser: Organiser, step: int) -> bool:
 def confirm(organiser: Organiser, code: str, now: datetime) -> list[str] | None:
     """Turn the pending secret on with a first code from the app. Returns the new recovery
     codes, to show once, or None if the code does not match."""
-    if organiser.totp_secret is None or is_enabled(organiser):
+    secret = _secret_of(organiser)
+    if secret is None or is_enabled(organiser):
         return None
-    step = _accepted_step(organiser.totp_secret, code, now)
+    step = _accepted_step(secret, code, now)
     if step is None:
         return None
     codes = [_new_recovery_code() for _ in range(RECOVERY_CODE_COUNT)]
@@ -126,13 +135,17 @@ def confirm(organiser: Organiser, code: str, now: datetime) -> list[str] | None:
 
 def verify(organiser: Organiser, code: str, now: datetime) -> bool:
     """Whether ``code`` from the app lets this account in now; each code works once."""
-    if not is_enabled(organiser) or organiser.totp_secret is None:
+    secret = _secret_of(organiser)
+    if not is_enabled(organiser) or secret is None:
         return False
-    step = _accepted_step(organiser.totp_secret, code, now)
+    step = _accepted_step(secret, code, now)
     if step is None:
         return False
     with unit_of_work():
-        return _take_step(organiser, step)
+        if not _take_step(organiser, step):
+            return False
+        organiser.totp_secret = seal(secret)  # under today's SECRET_KEY, if a fallback opened it
+        return True
 
 
 def use_recovery_code(organiser: Organiser, code: str, now: datetime) -> bool:

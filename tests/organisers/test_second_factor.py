@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import time
+from datetime import UTC, datetime, timedelta
 
 import pyotp
 import pytest
@@ -14,6 +15,7 @@ from sqlalchemy import select
 
 from service.audit.models import AuditEntry
 from service.extensions import db
+from service.organisers import totp
 from service.organisers.models import Organiser, RecoveryCode
 from service.organisers.second_factor import PENDING_KEY
 from service.security import CONTENT_SECURITY_POLICY
@@ -159,6 +161,38 @@ def test_a_recovery_code_works_once(app, organiser, enrolled):
     with app.app_context():
         stored = db.session.scalars(select(RecoveryCode.code_hash)).all()
     assert len(stored) == 10 and not any(code in hashed for code in codes for hashed in stored)
+
+
+def test_the_key_is_kept_sealed_and_survives_a_new_secret_key_with_the_old_as_fallback(
+    app, organiser, enrolled
+):
+    secret, codes = enrolled
+    with app.app_context():
+        stored = db.session.get(Organiser, organiser.id).totp_secret
+    assert secret not in stored and secret.lower() not in stored.lower()  # a dump tells nothing
+
+    old_key = app.config["SECRET_KEY"]
+    app.config.update(SECRET_KEY="a new key after a leak", SECRET_KEY_FALLBACKS=[old_key])
+    rotated = app.test_client()
+    login(rotated, organiser.email, organiser.password)
+    assert send_code(rotated, next_code(secret)).status_code == 302
+    # That login sealed it again under the new key: the old one can be forgotten.
+    app.config["SECRET_KEY_FALLBACKS"] = []
+    in_two_minutes = datetime.now(UTC) + timedelta(minutes=2)
+    with app.app_context():
+        rosa = db.session.get(Organiser, organiser.id)
+        assert totp.verify(rosa, pyotp.TOTP(secret).at(in_two_minutes), in_two_minutes)
+
+    # Under a key it was never sealed with, the app's codes open nothing (refused, not an
+    # error), and a recovery code still lets the person in.
+    app.config["SECRET_KEY"] = "yet another key"
+    in_four_minutes = in_two_minutes + timedelta(minutes=2)
+    with app.app_context():
+        rosa = db.session.get(Organiser, organiser.id)
+        assert not totp.verify(rosa, pyotp.TOTP(secret).at(in_four_minutes), in_four_minutes)
+    forgotten = app.test_client()
+    login(forgotten, organiser.email, organiser.password)
+    assert send_code(forgotten, codes[0]).status_code == 302
 
 
 def test_a_live_site_hashes_recovery_codes_at_owasp_cost(app, client, organiser):
