@@ -27,6 +27,7 @@ from service.events.forms import (
 from service.events.models import Event, EventStatus, Question, QuestionKind
 from service.events.schema import EventDataError
 from service.events.views import render_event_page, status_label
+from service.media import service as media
 from service.media.uploads import takes_image_upload
 from service.registration import retention
 from service.registration import service as registration
@@ -67,9 +68,8 @@ def _save_event_form(form: EventForm, event: Event | None) -> str | BaseResponse
             if event is not None and form.tell.data is None:
                 pending = registration.pending_changes(event, document)
                 if pending.told:
-                    # A file cannot ride in the step's hidden fields: the image is kept now.
-                    service.set_event_image(event, form.image_choice())
-                    return _confirm_changes_page(event, pending)
+                    kept = media.keep_for_confirmation(form.image_choice())
+                    return _confirm_changes_page(event, pending, kept)
             saved = registration.update_event(
                 event.slug if event else None,
                 document,
@@ -128,19 +128,23 @@ def _event_form_page(form: EventForm, event: Event | None) -> str:
 NOT_CARRIED = frozenset({"csrf_token", "tell", "back"})
 
 
-def _confirm_changes_page(event: Event, pending: registration.PendingChanges) -> str:
+def _confirm_changes_page(
+    event: Event, pending: registration.PendingChanges, kept_image: str | None
+) -> str:
     """What the form would change that registrants hear about, and who would hear, with
-    telling them chosen; Back returns to the form as it was filled in."""
+    telling them chosen; Back returns to the form as it was filled in. A new image rides as
+    ``kept_image``, the token of the image stored for the step."""
+    carried = [
+        (name, value)
+        for name, value in request.form.items(multi=True)
+        if name not in NOT_CARRIED and not (kept_image and name == "image_kept")
+    ]
     return render_template(
         "events/manage/confirm_changes.html",
         event=event,
         pending=pending,
         lines=describe_changes(event, pending.changes),
-        carried=[
-            (name, value)
-            for name, value in request.form.items(multi=True)
-            if name not in NOT_CARRIED
-        ],
+        carried=[*carried, *([("image_kept", kept_image)] if kept_image else [])],
         choices=TELL_CHOICES,
     )
 

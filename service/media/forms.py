@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField
 from werkzeug.datastructures import FileStorage
-from wtforms import BooleanField, StringField, TextAreaField
+from wtforms import BooleanField, HiddenField, StringField, TextAreaField
 from wtforms.validators import Length, Optional, ValidationError
 
 from service.forms import Form
@@ -16,6 +16,7 @@ from service.media.service import (
     ImageChoice,
     ImageRefused,
     PreparedImage,
+    kept_image,
     prepare_image,
 )
 
@@ -32,6 +33,8 @@ class ImageFields:
         description=_l("A JPEG, PNG or WebP picture, up to 8 MB; shown on the page and in shares."),
         render_kw={"accept": ACCEPTED_TYPES},
     )
+    # A new image already stored while a confirmation step waited (``keep_for_confirmation``).
+    image_kept = HiddenField()
     image_alt = StringField(
         _l("Describe the image (alt text)"),
         validators=[Length(max=ALT_MAX_LENGTH)],  # required with an image: validate_image_alt
@@ -44,6 +47,7 @@ class ImageFields:
 
     current_image: Image | None = None
     prepared_image: PreparedImage | None = None
+    kept_image: Image | None = None
 
     def fill_image(self, image: Image | None) -> None:
         self.current_image = image
@@ -60,8 +64,14 @@ class ImageFields:
         except ImageRefused as refused:
             raise ValidationError(refused.reason) from None
 
+    def validate_image_kept(self, field: HiddenField) -> None:
+        self.kept_image = kept_image(field.data) if field.data else None
+
     def validate_image_alt(self, field: StringField) -> None:
-        keeps_one = self.prepared_image is not None or self.current_image is not None
+        keeps_one = any(
+            image is not None
+            for image in (self.prepared_image, self.kept_image, self.current_image)
+        )
         if keeps_one and not self.image_remove.data and not field.data:
             raise ValidationError(
                 _l("Describe the image in a few words (alt text), for people who cannot see it.")
@@ -73,6 +83,7 @@ class ImageFields:
             alt=self.image_alt.data or "",
             alt_es=self.image_alt_es.data or None,
             remove=bool(self.image_remove.data),
+            kept=self.kept_image if self.prepared_image is None else None,
         )
 
 

@@ -27,6 +27,7 @@ from service.db import unit_of_work
 from service.extensions import cache, db
 from service.forms import tidy_text
 from service.media.models import Image, SiteSettings
+from service.security import read_link, sign_link
 
 # Bump when the encoding below changes: new file names, so no cache keeps an old file.
 PIPELINE = "1"
@@ -70,6 +71,29 @@ class ImageChoice:
     alt: str = ""
     alt_es: str | None = None
     remove: bool = False
+    # A new image stored already, while the change it came with waits for its confirmation
+    # step (``keep_for_confirmation``).
+    kept: Image | None = None
+
+
+KEPT_PURPOSE = "kept-image"
+KEPT_FOR_SECONDS = 24 * 3600
+
+
+def keep_for_confirmation(choice: ImageChoice) -> str | None:
+    """Store the new image of ``choice`` ahead of a confirmation step, whose hidden fields
+    cannot carry a file; a signed token naming it, for the step's form (``kept_image``). Nothing
+    shows the image until the step is confirmed. None when no new image was chosen."""
+    if choice.upload is None:
+        return None
+    image = store_image(choice.upload, choice.alt, choice.alt_es)
+    return sign_link(KEPT_PURPOSE, image.id)
+
+
+def kept_image(token: str) -> Image | None:
+    """The image ``keep_for_confirmation`` stored, for a token of ours less than a day old."""
+    image_id = read_link(KEPT_PURPOSE, token[:200], max_age=KEPT_FOR_SECONDS)
+    return db.session.get(Image, image_id) if isinstance(image_id, int) else None
 
 
 def media_folder() -> Path:
@@ -213,21 +237,28 @@ def copy_image(image: Image) -> Image:
 
 def apply_image_choice(owner: Any, choice: ImageChoice, attribute: str = "image") -> None:
     """Give ``owner`` (an event, a statement, the site's settings) the image a form chose in
-    its ``attribute``: new alt text for the one it has, a newly stored one (the old one goes),
-    or none. One unit of work (or part of the caller's); raises ``ImageRefused``."""
+    its ``attribute``: new alt text for the one it has, a newly stored or kept one (the old one
+    goes), or none. One unit of work (or part of the caller's); raises ``ImageRefused``."""
     current: Image | None = getattr(owner, attribute)
     with unit_of_work():
         if choice.remove:
             setattr(owner, attribute, None)
         elif choice.upload is not None:
             setattr(owner, attribute, store_image(choice.upload, choice.alt, choice.alt_es))
+        elif choice.kept is not None and choice.kept is not current:
+            _describe(choice.kept, choice)
+            setattr(owner, attribute, choice.kept)
         elif current is not None:
-            current.alt = checked_alt(choice.alt)
-            current.alt_es = checked_alt(choice.alt_es) if tidy_text(choice.alt_es or "") else None
+            _describe(current, choice)
             return
         if current is not None:
             db.session.flush()  # nothing refers to it any more
             _forget(current)
+
+
+def _describe(image: Image, choice: ImageChoice) -> None:
+    image.alt = checked_alt(choice.alt)
+    image.alt_es = checked_alt(choice.alt_es) if tidy_text(choice.alt_es or "") else None
 
 
 def _forget(image: Image) -> None:

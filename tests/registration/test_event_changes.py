@@ -20,6 +20,8 @@ from service.registration.models import Registration, RegistrationStatus
 from tests.events.fixtures import SECRET_JOIN_URL
 from tests.events.test_calendar import read_with_icaljs
 from tests.events.test_pages import text_of
+from tests.media.conftest import picture
+from tests.media.test_pages import post_multipart, upload
 from tests.organisers.conftest import logged_in as log_in
 from tests.organisers.conftest import make_organiser, manager_of_everything
 from tests.registration.fixtures import csrf_token
@@ -191,6 +193,43 @@ def test_back_returns_to_the_form_as_it_was_filled_in(app, organiser_client, eve
     assert 'value="2027-04-20T19:00"' in html and 'value="A new summary"' in html
     assert stored_event(app).summary != "A new summary"
     assert outbox(app) == []
+
+
+def event_image(app):
+    with app.app_context():
+        image = db.session.scalar(select(Event).where(Event.slug == SLUG)).image
+        return (image.id, image.alt) if image is not None else None
+
+
+def test_a_new_image_with_a_change_to_confirm_waits_for_the_confirmation(
+    app, organiser_client, event
+):
+    form = filled_form(organiser_client.get(EDIT).get_data(as_text=True), "event-form")
+    chosen = {**form, **NEW_TIME, "image_alt": "A march", "image": upload(picture())}
+    confirm = post_multipart(organiser_client, EDIT, chosen)
+    assert "Check the changes before saving" in text_of(confirm)
+    assert event_image(app) is None  # nothing shows it until the change is confirmed
+
+    back = organiser_client.post(
+        EDIT, data=filled_form(confirm.get_data(as_text=True), "confirm-changes", back="1")
+    )
+    assert "The new image you chose is kept" in text_of(back)
+    assert event_image(app) is None
+    again = organiser_client.post(EDIT, data=filled_form(back.get_data(as_text=True), "event-form"))
+    assert "Check the changes before saving" in text_of(again)
+    saved = organiser_client.post(
+        EDIT, data=filled_form(again.get_data(as_text=True), "confirm-changes")
+    )
+    assert saved.status_code == 302
+    [_image_id, alt] = event_image(app)
+    assert alt == "A march"
+
+
+def test_a_forged_kept_image_is_ignored(app, organiser_client, event):
+    confirm = edit(organiser_client, **NEW_TIME)
+    forged = filled_form(confirm.get_data(as_text=True), "confirm-changes", image_kept="1.forged")
+    assert organiser_client.post(EDIT, data=forged).status_code == 302
+    assert event_image(app) is None
 
 
 def test_telling_them_mails_old_and_new_in_each_persons_language_with_the_calendar(
