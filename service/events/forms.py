@@ -19,6 +19,7 @@ from wtforms import (
     EmailField,
     FieldList,
     FormField,
+    HiddenField,
     IntegerField,
     RadioField,
     SelectField,
@@ -86,6 +87,8 @@ ROLE_CHOICES = [
 
 
 class PersonForm(BaseForm):
+    # The row's person (``EventPerson.id``), so that a corrected name keeps who they are.
+    person_id = HiddenField()
     name = StringField(_l("Name"), validators=[Optional(), Length(max=200)])
     role = SelectField(
         _l("Role"),
@@ -277,6 +280,7 @@ class EventForm(ImageFields, Form):
         for position, person in enumerate(event.people):
             self.people.append_entry(
                 {
+                    "person_id": str(person.id),
                     "name": person.name,
                     "role": person.role.value,
                     "affiliation": person.affiliation,
@@ -287,13 +291,9 @@ class EventForm(ImageFields, Form):
         for _ in range(EMPTY_PERSON_ROWS):
             self.people.append_entry({"position": len(self.people.entries) + 1})
 
-    def event_document(self, status: str) -> dict[str, Any]:
-        """The form as event JSON (see docs/event-json.md), for ``events.service.save_event``.
-
-        Raises ValueError naming the field when a time cannot be read in the event's zone.
-        """
-        zone = ZoneInfo(self.timezone.data)
-        people = sorted(
+    def _listed_people(self) -> list[dict[str, Any]]:
+        """The filled-in rows not removed, in the order their numbers give."""
+        return sorted(
             (
                 entry.data
                 for entry in self.people.entries
@@ -301,6 +301,22 @@ class EventForm(ImageFields, Form):
             ),
             key=lambda person: person["position"] if person["position"] is not None else 999,
         )
+
+    def person_ids(self) -> list[int | None]:
+        """Each listed person's ``EventPerson.id`` (None for a new row), in the document's order:
+        ``events.service.save_event`` matches them by it before their names."""
+        return [
+            int(person["person_id"]) if (person["person_id"] or "").isdigit() else None
+            for person in self._listed_people()
+        ]
+
+    def event_document(self, status: str) -> dict[str, Any]:
+        """The form as event JSON (see docs/event-json.md), for ``events.service.save_event``.
+
+        Raises ValueError naming the field when a time cannot be read in the event's zone.
+        """
+        zone = ZoneInfo(self.timezone.data)
+        people = self._listed_people()
         return {
             "slug": self.slug.data,
             "title": self.title.data,

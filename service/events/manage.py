@@ -76,6 +76,7 @@ def _save_event_form(form: EventForm, event: Event | None) -> str | BaseResponse
                 form.tell.data != "no",
                 utc_now(),
                 created_by=current_user.id,
+                person_ids=form.person_ids(),
             )
         except registration.TryAgain:
             form.form_errors.append(_("Too busy just now: please try again."))

@@ -273,9 +273,15 @@ def _upsert_event(data: EventData) -> tuple[Event, bool]:
 NOTIFIABLE_FIELDS = ("starts_at", "ends_at", "venue", "address", "join_url", "format")
 
 
-def save_event(original_slug: str | None, document: dict[str, Any]) -> tuple[Event, set[str]]:
+def save_event(
+    original_slug: str | None,
+    document: dict[str, Any],
+    person_ids: Sequence[int | None] | None = None,
+) -> tuple[Event, set[str]]:
     """Create (``original_slug`` None) or update one event from the organisers' form, which
-    may rename it. Returns the event and which of ``NOTIFIABLE_FIELDS`` changed.
+    may rename it; ``person_ids`` (the form's, in the document's order) keep each person who
+    they are when their name is corrected. Returns the event and which of
+    ``NOTIFIABLE_FIELDS`` changed.
     Raises ``EventDataError`` with the problems by field. Only flushes: it runs inside
     ``registration.service.update_event``'s unit of work, which holds the capacity rule."""
     [data] = parse_events(document)
@@ -298,7 +304,7 @@ def save_event(original_slug: str | None, document: dict[str, Any]) -> tuple[Eve
     if not created and data.slug != event.slug:
         _keep_old_address(event, data.slug)
     event.slug = data.slug
-    _apply(event, data, created)
+    _apply(event, data, created, person_ids)
     changed = {field for field in NOTIFIABLE_FIELDS if before[field] != getattr(event, field)}
     return event, set() if created else changed
 
@@ -321,12 +327,14 @@ def set_status(event: Event, status: EventStatus) -> None:
             event.sequence += 1
 
 
-def _apply(event: Event, data: EventData, created: bool) -> None:
+def _apply(
+    event: Event, data: EventData, created: bool, person_ids: Sequence[int | None] | None = None
+) -> None:
     before = {field: getattr(event, field) for field in CALENDAR_FIELDS}
     for field in COPIED_FIELDS:
         setattr(event, field, getattr(data, field))
     _sync_supporters(event, data.supporters)
-    _sync_people(event, data.people)
+    _sync_people(event, data.people, person_ids)
     if not created and before != {field: getattr(event, field) for field in CALENDAR_FIELDS}:
         event.sequence += 1
     db.session.flush()
@@ -339,14 +347,25 @@ def _sync_supporters(event: Event, names: list[str]) -> None:
         supporter.position = position
 
 
-def _sync_people(event: Event, people: list[PersonData]) -> None:
-    """Update people in place, matched by name, so each keeps its identity across imports."""
-    existing = {person.name: person for person in event.people}
-    event.people = [
-        existing.pop(person.name, None) or EventPerson(name=person.name) for person in people
+def _sync_people(
+    event: Event, people: list[PersonData], person_ids: Sequence[int | None] | None = None
+) -> None:
+    """Update people in place, so each keeps its identity (invitation, answer, bio, photo):
+    matched by ``person_ids`` where the form gives them (a corrected name), then by name (an
+    import). An id that is not one of this event's people matches nobody."""
+    unmatched = {person.id: person for person in event.people}
+    ids = list(person_ids) if person_ids is not None else [None] * len(people)
+    matched: list[EventPerson | None] = [
+        unmatched.pop(person_id, None) if person_id is not None else None for person_id in ids
     ]
+    for index, data in enumerate(people):
+        if matched[index] is None:
+            same_name = next((p for p in unmatched.values() if p.name == data.name), None)
+            matched[index] = unmatched.pop(same_name.id) if same_name else EventPerson()
+    event.people = [person for person in matched if person is not None]
     for position, (person, data) in enumerate(zip(event.people, people, strict=True)):
         person.position = position
+        person.name = data.name
         person.role = data.role
         person.affiliation = data.affiliation
         person.email = data.email

@@ -10,6 +10,7 @@ not had within a few seconds raises ``TryAgain``, never an overbooking.
 from __future__ import annotations
 
 import enum
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -565,9 +566,11 @@ def update_event(
     now: datetime,
     *,
     created_by: int | None = None,
+    person_ids: Sequence[int | None] | None = None,
 ) -> SavedEvent:
     """Save the organisers' event form (``original_slug`` None creates the event, and
-    ``created_by``, an organiser's id, becomes its manager), hold it to its capacity
+    ``created_by``, an organiser's id, becomes its manager; ``person_ids`` as
+    ``events.save_event``), hold it to its capacity
     (``fit_capacity``) and, when ``notify`` and a field registrants care about changed on a
     published event, tell each of them what changed, old and new: one unit of work under the
     event's lock. Raises ``EventDataError`` (by field; nothing saved) or ``TryAgain``."""
@@ -577,7 +580,7 @@ def update_event(
             if original_slug is not None:
                 locked = _lock_event(Event.slug == original_slug)
                 before = told_fields(locked) if locked is not None else None
-            event, changed = events.save_event(original_slug, document)
+            event, changed = events.save_event(original_slug, document, person_ids)
             if original_slug is None and created_by is not None:
                 access.grant_event_role(created_by, event.id, EventRole.MANAGER)
             promoted = fit_capacity(event, now)

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from service.events import service as events
-from service.events.models import EventStatus
+from service.events.models import EventStatus, SpeakerAnswer
 from service.extensions import db
 from service.mail.models import OutboxMessage
 from service.registration.models import Registration, RegistrationStatus
@@ -122,6 +122,36 @@ def test_removing_and_reordering_people(app, logged_in):
         ),
     )
     assert [p.name for p in stored(app).people] == ["Miriam Colque", "Christine Blower"]
+
+
+def test_a_corrected_name_keeps_the_speakers_answer_and_bio(app, logged_in, make_event):
+    logged_in.post("/organisers/events/new", data=form(logged_in, "/organisers/events/new"))
+    other = make_event(slug="another-meeting", people=[{"name": "Someone Else"}])
+    with app.app_context():
+        ollie = next(p for p in events.get_event("bolivia-what-next").people if p.position == 0)
+        ollie.bio, ollie.answer = "Reports from La Paz.", SpeakerAnswer.CONFIRMED
+        db.session.commit()
+        ollie_id = ollie.id
+        [stranger] = events.get_event(other.slug).people
+        stranger_id = stranger.id
+    edit = "/organisers/events/bolivia-what-next/edit"
+    page = logged_in.get(edit).get_data(as_text=True)
+    assert f'name="people-0-person_id" type="hidden" value="{ollie_id}"' in page
+
+    corrected = {"people-0-name": "Ollie Vargas Jr", "people-0-person_id": str(ollie_id)}
+    corrected |= {"people-0-role": "speaker", "people-0-position": "1"}
+    corrected |= {"people-1-name": "Christine Blower", "people-1-role": "chair"}
+    corrected |= {"people-1-person_id": str(stranger_id), "people-1-position": "2"}
+    corrected |= {"people-0-affiliation": "Journalist", "people-0-email": "ollie@example.org"}
+    corrected |= {"people-1-affiliation": "", "people-1-email": ""}
+    assert logged_in.post(edit, data=form(logged_in, edit, **corrected)).status_code == 302
+    speaker, chair = stored(app).people
+    assert (speaker.id, speaker.name) == (ollie_id, "Ollie Vargas Jr")
+    assert (speaker.bio, speaker.answer) == ("Reports from La Paz.", SpeakerAnswer.CONFIRMED)
+    # Another event's person is nobody here: Christine stays herself, matched by her name.
+    assert chair.id != stranger_id and chair.name == "Christine Blower"
+    with app.app_context():
+        assert [p.name for p in events.get_event(other.slug).people] == ["Someone Else"]
 
 
 @pytest.mark.parametrize(
