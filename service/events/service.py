@@ -75,6 +75,14 @@ def get_public_event(slug: str) -> Event | None:
     return db.session.scalar(_public_events().where(Event.slug == slug))
 
 
+def get_public_event_alone(slug: str) -> Event | None:
+    """The public event at ``slug`` in one query: its people, supporters and questions load
+    only if read (the registration form's POST and the page after it read none of them)."""
+    return db.session.scalar(
+        select(Event).where(Event.slug == slug, Event.status.in_(PUBLIC_STATUSES))
+    )
+
+
 USUAL_ZONES = ("Europe/London", "America/La_Paz")
 
 

@@ -258,7 +258,7 @@ def privacy() -> str:
 
 
 def _event_or_404(slug: str) -> Event:
-    event = events.get_public_event(slug)
+    event = events.get_public_event_alone(slug)
     if event is None:
         abort(404)
     return event
