@@ -13,6 +13,7 @@ import hashlib
 import os
 import warnings
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from io import BytesIO
 from pathlib import Path
 from typing import Any
@@ -21,9 +22,9 @@ from flask import current_app
 from flask_babel import gettext as _
 from PIL import Image as PILImage
 from PIL import ImageCms, ImageOps, UnidentifiedImageError
-from sqlalchemy import func, select
+from sqlalchemy import exists, func, select
 
-from service.db import unit_of_work
+from service.db import Base, unit_of_work
 from service.extensions import cache, db
 from service.forms import tidy_text
 from service.media.models import Image, SiteSettings
@@ -259,6 +260,27 @@ def apply_image_choice(owner: Any, choice: ImageChoice, attribute: str = "image"
 def _describe(image: Image, choice: ImageChoice) -> None:
     image.alt = checked_alt(choice.alt)
     image.alt_es = checked_alt(choice.alt_es) if tidy_text(choice.alt_es or "") else None
+
+
+def forget_unused_images(now: datetime) -> int:
+    """Delete the images nothing uses, a day after they were stored: those kept for a
+    confirmation step that was never confirmed (``keep_for_confirmation``). Every foreign key
+    to ``images`` counts as a use. Returns how many were deleted."""
+    uses = [
+        foreign_key.parent
+        for table in Base.metadata.tables.values()
+        for foreign_key in table.foreign_keys
+        if foreign_key.column is Image.__table__.c.id
+    ]
+    unused = select(Image).where(
+        Image.created_at < now - timedelta(seconds=KEPT_FOR_SECONDS),
+        *(~exists().where(column == Image.id) for column in uses),
+    )
+    with unit_of_work():
+        images = list(db.session.scalars(unused))
+        for image in images:
+            _forget(image)
+    return len(images)
 
 
 def _forget(image: Image) -> None:

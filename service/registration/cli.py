@@ -1,5 +1,5 @@
-"""``flask retention apply``: remove attendees' personal data after their events, and audit
-entries past ``AUDIT_RETENTION_DAYS``."""
+"""``flask retention apply``: remove attendees' personal data after their events, audit
+entries past ``AUDIT_RETENTION_DAYS`` and images nothing uses."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from flask.cli import AppGroup
 
 from service.audit import service as audit
 from service.db import utc_now
+from service.media.service import forget_unused_images
 from service.registration import retention
 from service.statements.service import purge_unconfirmed
 
@@ -18,8 +19,8 @@ retention_cli = AppGroup("retention", help="Removing attendees' personal data af
 @retention_cli.command("apply")
 def apply_retention_command() -> None:
     """Remove the personal data of every event whose retention period has passed, and
-    signatures never confirmed, and audit entries older than AUDIT_RETENTION_DAYS (what the
-    nightly job does)."""
+    signatures never confirmed, audit entries older than AUDIT_RETENTION_DAYS, and images
+    nothing uses (what the nightly job does)."""
     done = retention.apply_retention(utc_now())
     for event in done:
         click.echo(f"removed attendees' personal data of {event.slug}")
@@ -29,5 +30,8 @@ def apply_retention_command() -> None:
     forgotten = audit.purge_older_than(int(current_app.config["AUDIT_RETENTION_DAYS"]), utc_now())
     if forgotten:
         click.echo(f"deleted {forgotten} audit entry(ies) past their retention period")
-    if not done and not purged and not forgotten:
+    unused = forget_unused_images(utc_now())
+    if unused:
+        click.echo(f"deleted {unused} image(s) nothing uses")
+    if not done and not purged and not forgotten and not unused:
         click.echo("nothing to remove")

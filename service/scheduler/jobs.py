@@ -12,6 +12,7 @@ from service.audit.service import purge_older_than
 from service.db import utc_now
 from service.followups.service import send_due as send_due_follow_ups
 from service.mail.service import dispatch_due
+from service.media.service import forget_unused_images
 from service.ops.service import record_heartbeat
 from service.registration.retention import apply_retention
 from service.reminders.service import sweep_reminders
@@ -62,3 +63,6 @@ def remove_old_personal_data(app: Flask) -> None:
         forgotten = purge_older_than(int(app.config["AUDIT_RETENTION_DAYS"]), utc_now())
         if forgotten:
             log.info("deleted %d audit entry(ies) past their retention period", forgotten)
+        unused = forget_unused_images(utc_now())
+        if unused:
+            log.info("deleted %d image(s) nothing uses", unused)

@@ -3,6 +3,7 @@ reason; its files are served for a year."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from io import BytesIO
 from pathlib import Path
 
@@ -10,6 +11,9 @@ import pytest
 from PIL import ExifTags
 from PIL import Image as PILImage
 
+from service.db import utc_now
+from service.events import service as events
+from service.extensions import db
 from service.media import service
 from service.media.models import Image
 from tests.media.conftest import photo_with_gps, picture
@@ -194,3 +198,22 @@ def test_a_copied_event_keeps_the_image_after_the_original_drops_it(
     events.set_event_image(original, ImageChoice(remove=True))
     assert original.image is None and copy.image is not None
     assert all((media_folder / copy.image.file_name(w)).exists() for w in copy.image.widths)
+
+
+def test_images_nothing_uses_are_forgotten_after_a_day(app_context, media_folder, make_event):
+    event = events.get_event(make_event().slug)
+    poster = service.ImageChoice(upload=service.prepare_image(picture(800, 400)), alt="Poster")
+    events.set_event_image(event, poster)
+    used = event.image
+    kept = service.keep_for_confirmation(
+        service.ImageChoice(upload=service.prepare_image(picture(600, 300)), alt="Not confirmed")
+    )
+    abandoned = service.kept_image(kept)
+    files = sorted(media_folder.glob(f"{abandoned.hash}-*"))
+    assert files
+    now = utc_now()
+    assert service.forget_unused_images(now) == 0  # its confirmation step may still come
+    assert service.forget_unused_images(now + timedelta(days=2)) == 1
+    assert db.session.get(Image, abandoned.id) is None
+    assert not any(path.exists() for path in files)
+    assert db.session.get(Image, used.id) is not None  # the event's poster stays
