@@ -2,9 +2,9 @@
 
 A secret is kept on the account from the set-up page on, sealed (``security.seal``: a copy of
 the database does not give it away), and counts only once a first code from the app confirms
-it (``totp_confirmed_at``). A code is accepted for a time step later
-than the last one accepted (``totp_last_step``), so a code seen over someone's shoulder
-opens nothing after it was used. Recovery codes are stored as Argon2 hashes only.
+it (``totp_confirmed_at``). A code is accepted for a time step later than the last one
+accepted (``totp_last_step``), so a code seen over someone's shoulder opens nothing after it
+was used. Recovery codes are stored as Argon2 hashes only.
 """
 
 from __future__ import annotations
