@@ -3,6 +3,7 @@ limit fills places from the waiting list at once (``registration.service.fit_cap
 
 from __future__ import annotations
 
+import functools
 import json
 import multiprocessing
 import time
@@ -20,10 +21,9 @@ from service.extensions import db
 from service.mail.models import OutboxMessage
 from service.registration import service as registering
 from service.registration.models import Registration, RegistrationStatus
-from tests.conftest import base_config, close_database, make_database
+from tests.conftest import base_config, close_database
 from tests.events.fixtures import event_data
-from tests.registration.test_rush import START, _person
-from tests.server import gunicorn, run_flask, server_env
+from tests.registration.test_rush import START, rush, serving
 
 FUTURE = datetime(2031, 5, 12, 17, 30, tzinfo=UTC)
 NOW = datetime(2031, 1, 10, 9, 0, tzinfo=UTC)
@@ -152,7 +152,7 @@ def test_a_cancelled_event_promotes_nobody(app, event):
 SEATS, RAISED, PEOPLE = 10, 25, 40
 
 
-def _raise_capacity(database_url: str, ready, done) -> None:
+def _raise_capacity(database_url: str, done, ready) -> None:
     """The organiser saving a bigger room while the rush is on."""
     ready.wait(60)
     time.sleep(0.05)  # some registrations first, the rest around and after the save
@@ -177,33 +177,14 @@ def _rush_event(capacity: int) -> dict:
 def test_raising_the_capacity_during_a_rush(database_backend, tmp_path):
     """40 people over real HTTP (gunicorn, two workers) while the limit goes from 10 to 25:
     afterwards exactly the first 25 by arrival have places and the rest wait, in order."""
-    database = make_database(database_backend, tmp_path)
-    try:
-        env = server_env(
-            database.url, tmp_path, RATELIMIT_ENABLED="false", SESSION_COOKIE_SECURE="false"
-        )
-        run_flask(["db", "upgrade"], env)
-        (tmp_path / "event.json").write_text(json.dumps(_rush_event(SEATS)))
-        run_flask(["events", "import", str(tmp_path / "event.json")], env)
-        with gunicorn(env, tmp_path / "gunicorn.log") as base_url:
-            context = multiprocessing.get_context("fork")
-            ready, results, done = context.Barrier(PEOPLE + 1), context.Queue(), context.Queue()
-            processes = [
-                context.Process(target=_person, args=(base_url, n, ready, results))
-                for n in range(PEOPLE)
-            ]
-            processes.append(
-                context.Process(target=_raise_capacity, args=(database.url, ready, done))
-            )
-            for process in processes:
-                process.start()
-            for process in processes:
-                process.join(120)
-            answers = dict(results.get(timeout=5) for _ in range(PEOPLE))
-            promoted = done.get(timeout=5)
+    done = multiprocessing.get_context("fork").Queue()
+    with serving(database_backend, tmp_path, capacity=SEATS) as (base_url, database_url):
+        raise_capacity = functools.partial(_raise_capacity, database_url, done)
+        answers = rush(base_url, [{} for _ in range(PEOPLE)], alongside=raise_capacity)
+        promoted = done.get(timeout=5)
         assert Counter(answers.values()) == {302: PEOPLE}
 
-        app = create_app(base_config(database.url))
+        app = create_app(base_config(database_url))
         with app.app_context():
             rows = list(db.session.scalars(select(Registration).order_by(Registration.id)))
             promotions = db.session.scalar(
@@ -212,8 +193,6 @@ def test_raising_the_capacity_during_a_rush(database_backend, tmp_path):
         close_database(app)
         assert [row.status for row in rows] == [CONFIRMED] * RAISED + [WAITING] * (PEOPLE - RAISED)
         assert promotions == promoted == sum(row.promoted_at is not None for row in rows)
-    finally:
-        database.drop()
 
 
 def test_flask_events_import_holds_the_capacity_rule_too(app, event, runner, tmp_path):

@@ -10,7 +10,10 @@ import urllib.parse
 import urllib.request
 import uuid
 from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -34,14 +37,19 @@ class NoRedirect(urllib.request.HTTPRedirectHandler):
         return None
 
 
-def _person(base_url: str, number: int, ready: Any, results: Any) -> None:
+def _person(base_url: str, number: int, fields: dict[str, str], ready: Any, results: Any) -> None:
     """One person's browser: load the page (cookie and form token), wait for the rest, send."""
     cookies = urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar())
     opener = urllib.request.build_opener(cookies, NoRedirect)
     page = opener.open(f"{base_url}/events/rush/register", timeout=30).read().decode()
     token = CSRF.search(page).group(1)
     body = urllib.parse.urlencode(
-        {"csrf_token": token, "name": f"Person {number}", "email": f"p{number}@example.org"}
+        {
+            "csrf_token": token,
+            "name": f"Person {number}",
+            "email": f"p{number}@example.org",
+            **fields,
+        }
     ).encode()
     ready.wait(60)
     try:
@@ -51,22 +59,47 @@ def _person(base_url: str, number: int, ready: Any, results: Any) -> None:
     results.put((number, status))
 
 
-@pytest.fixture
-def served(database_backend, tmp_path):
-    """A fresh database with a 20-seat event, served by gunicorn with 2 workers."""
+def rush(
+    base_url: str,
+    fields: list[dict[str, str]],
+    alongside: Callable[[Any], None] | None = None,
+) -> dict[int, int]:
+    """Everyone at once: person ``n`` (``p{n}@example.org``, with ``fields[n]`` added to the
+    form) in a process of their own, all sending together, and ``alongside`` in one more
+    (given the barrier everyone waits at). The status each person got, by ``n``."""
+    context = multiprocessing.get_context("fork")
+    ready = context.Barrier(len(fields) + (alongside is not None))
+    results = context.Queue()
+    processes = [
+        context.Process(target=_person, args=(base_url, n, extra, ready, results))
+        for n, extra in enumerate(fields)
+    ]
+    if alongside is not None:
+        processes.append(context.Process(target=alongside, args=(ready,)))
+    for process in processes:
+        process.start()
+    for process in processes:
+        process.join(120)
+    return dict(results.get(timeout=5) for _ in fields)
+
+
+@contextmanager
+def serving(database_backend: str, tmp_path: Path, **event: Any) -> Iterator[tuple[str, str]]:
+    """A fresh database with the event ``rush`` (``event_data`` with ``event``), served by
+    gunicorn with 2 workers: its address and the database's."""
     database = make_database(database_backend, tmp_path)
     try:
         env = server_env(
             database.url, tmp_path, RATELIMIT_ENABLED="false", SESSION_COOKIE_SECURE="false"
         )
         run_flask(["db", "upgrade"], env)
-        event = event_data(
+        document = event_data(
             slug="rush",
-            capacity=SEATS,
             starts_at=START.isoformat(),
             ends_at=(START + timedelta(hours=2)).isoformat(),
+            **event,
         )
-        (tmp_path / "event.json").write_text(json.dumps(event))
+        (tmp_path / "event.json").write_text(json.dumps(document))
         run_flask(["events", "import", str(tmp_path / "event.json")], env)
         with gunicorn(env, tmp_path / "gunicorn.log") as base_url:
             yield base_url, database.url
@@ -74,18 +107,16 @@ def served(database_backend, tmp_path):
         database.drop()
 
 
+@pytest.fixture
+def served(database_backend, tmp_path):
+    """A 20-seat event, served by gunicorn with 2 workers."""
+    with serving(database_backend, tmp_path, capacity=SEATS) as addresses:
+        yield addresses
+
+
 def test_sixty_at_once_for_twenty_seats(served):
     base_url, database_url = served
-    context = multiprocessing.get_context("fork")
-    ready, results = context.Barrier(PEOPLE), context.Queue()
-    people = [
-        context.Process(target=_person, args=(base_url, n, ready, results)) for n in range(PEOPLE)
-    ]
-    for person in people:
-        person.start()
-    for person in people:
-        person.join(120)
-    answers = dict(results.get(timeout=5) for _ in range(PEOPLE))
+    answers = rush(base_url, [{} for _ in range(PEOPLE)])
     assert Counter(answers.values()) == {302: PEOPLE}
 
     app = create_app(base_config(database_url))
