@@ -11,7 +11,6 @@ nothing twice.
 
 from __future__ import annotations
 
-import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -29,9 +28,9 @@ from service.i18n import current_language
 from service.mail import service as mail
 from service.mail.models import MessageKind
 from service.registration.attendance import attended_ids
-from service.registration.links import manage_url
+from service.registration.links import linked_registration, manage_url
 from service.registration.models import Registration, RegistrationStatus
-from service.security import read_id_link, sign_link
+from service.security import sign_link
 from service.statements import service as statements
 from service.statements.models import Statement
 from service.text import plain_text, render_markdown
@@ -285,16 +284,8 @@ def read_sign_token(token: str, statement_id: int) -> SignInvitation | None:
     personal data is gone."""
     days = int(current_app.config["FOLLOW_UP_SIGN_LINK_DAYS"])
     purpose = SIGN_PURPOSE.format(statement_id=statement_id)
-    link = read_id_link(purpose, token[:1000], max_age=days * 24 * 3600)
-    if link is None:
-        return None
-    registration_id, secret = link
-    registration = db.session.get(Registration, registration_id)
-    if (
-        registration is None
-        or not hmac.compare_digest(secret.encode(), registration.link_secret.encode())
-        or registration.event.personal_data_removed_at is not None
-    ):
+    registration = linked_registration(purpose, token[:1000], max_age=days * 24 * 3600)
+    if registration is None or registration.event.personal_data_removed_at is not None:
         return None
     return SignInvitation(registration.name, registration.email, registration.event_id)
 

@@ -8,16 +8,15 @@ no door access to the event learns nothing from it (``service.registration.door`
 from __future__ import annotations
 
 import base64
-import hmac
 import io
 from datetime import datetime, timedelta
 
 import segno
 
-from service.extensions import db
 from service.mail.service import Attachment
+from service.registration.links import linked_registration
 from service.registration.models import Registration
-from service.security import read_id_link, sign_link
+from service.security import sign_link
 from service.urls import absolute_url
 
 CHECKIN = "checkin"
@@ -33,16 +32,8 @@ def checkin_url(registration: Registration) -> str:
 def registration_from_checkin_token(token: str, now: datetime) -> Registration | None:
     """The live registration the token was made for; None if forged, of another shape, for a
     registration gone, cancelled or given a new secret, or a day past the event's end."""
-    linked = read_id_link(CHECKIN, token)
-    if linked is None:
-        return None
-    registration_id, secret = linked
-    registration = db.session.get(Registration, registration_id)
-    if (
-        registration is None
-        or registration.is_cancelled
-        or not hmac.compare_digest(secret.encode(), registration.link_secret.encode())
-    ):
+    registration = linked_registration(CHECKIN, token)
+    if registration is None or registration.is_cancelled:
         return None
     return registration if now < registration.event.ends_at + VALID_AFTER_THE_END else None
 

@@ -33,9 +33,13 @@ def join_link(registration_id: int, link_secret: str) -> str:
     return absolute_url("registration.join", token=sign_link(JOIN, [registration_id, link_secret]))
 
 
-def registration_from_link(purpose: str, token: str, now: datetime) -> Registration | None:
-    """The registration a manage or join link belongs to; None if forged, revoked or expired."""
-    linked = read_id_link(purpose, token)
+def linked_registration(
+    purpose: str, token: str, *, max_age: int | None = None
+) -> Registration | None:
+    """The registration a signed ``[id, secret]`` link of ``purpose`` names; None if forged,
+    older than ``max_age`` seconds, or revoked (the registration gone or given a new secret).
+    Each kind of link then says how long it lasts and for whom."""
+    linked = read_id_link(purpose, token, max_age=max_age)
     if linked is None:
         return None
     registration_id, secret = linked
@@ -43,6 +47,14 @@ def registration_from_link(purpose: str, token: str, now: datetime) -> Registrat
     if registration is None or not hmac.compare_digest(
         secret.encode(), registration.link_secret.encode()
     ):
+        return None
+    return registration
+
+
+def registration_from_link(purpose: str, token: str, now: datetime) -> Registration | None:
+    """The registration a manage or join link belongs to; None if forged, revoked or expired."""
+    registration = linked_registration(purpose, token)
+    if registration is None:
         return None
     expires = registration.event.ends_at + timedelta(
         days=int(current_app.config["MANAGE_LINK_DAYS"])
