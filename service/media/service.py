@@ -22,7 +22,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from PIL import Image as PILImage
 from PIL import ImageCms, ImageOps, UnidentifiedImageError
-from sqlalchemy import exists, func, select
+from sqlalchemy import ColumnElement, exists, func, select
 
 from service.db import Base, unit_of_work
 from service.extensions import cache, db
@@ -92,9 +92,23 @@ def keep_for_confirmation(choice: ImageChoice) -> str | None:
 
 
 def kept_image(token: str) -> Image | None:
-    """The image ``keep_for_confirmation`` stored, for a token of ours less than a day old."""
+    """The image ``keep_for_confirmation`` stored, for a token of ours less than a day old,
+    while nothing uses it yet (a token cannot give one thing's image to another)."""
     image_id = read_link(KEPT_PURPOSE, token[:200], max_age=KEPT_FOR_SECONDS)
-    return db.session.get(Image, image_id) if isinstance(image_id, int) else None
+    if not isinstance(image_id, int):
+        return None
+    return db.session.scalar(select(Image).where(Image.id == image_id, *_unused()))
+
+
+def _unused() -> list[ColumnElement[bool]]:
+    """Conditions on ``Image``: no row refers to it (every foreign key to ``images`` is a use)."""
+    uses = [
+        foreign_key.parent
+        for table in Base.metadata.tables.values()
+        for foreign_key in table.foreign_keys
+        if foreign_key.column is Image.__table__.c.id
+    ]
+    return [~exists().where(column == Image.id) for column in uses]
 
 
 def media_folder() -> Path:
@@ -266,15 +280,8 @@ def forget_unused_images(now: datetime) -> int:
     """Delete the images nothing uses, a day after they were stored: those kept for a
     confirmation step that was never confirmed (``keep_for_confirmation``). Every foreign key
     to ``images`` counts as a use. Returns how many were deleted."""
-    uses = [
-        foreign_key.parent
-        for table in Base.metadata.tables.values()
-        for foreign_key in table.foreign_keys
-        if foreign_key.column is Image.__table__.c.id
-    ]
     unused = select(Image).where(
-        Image.created_at < now - timedelta(seconds=KEPT_FOR_SECONDS),
-        *(~exists().where(column == Image.id) for column in uses),
+        Image.created_at < now - timedelta(seconds=KEPT_FOR_SECONDS), *_unused()
     )
     with unit_of_work():
         images = list(db.session.scalars(unused))

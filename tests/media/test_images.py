@@ -217,3 +217,15 @@ def test_images_nothing_uses_are_forgotten_after_a_day(app_context, media_folder
     assert db.session.get(Image, abandoned.id) is None
     assert not any(path.exists() for path in files)
     assert db.session.get(Image, used.id) is not None  # the event's poster stays
+
+
+def test_a_kept_image_once_used_is_no_longer_given_by_its_token(app_context, make_event):
+    event = events.get_event(make_event().slug)
+    token = service.keep_for_confirmation(
+        service.ImageChoice(upload=service.prepare_image(picture(600, 300)), alt="Poster")
+    )
+    kept = service.kept_image(token)
+    assert kept is not None
+    events.set_event_image(event, service.ImageChoice(alt="Poster", kept=kept))
+    assert event.image.id == kept.id
+    assert service.kept_image(token) is None  # it cannot become another event's image too
