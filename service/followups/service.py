@@ -11,7 +11,6 @@ nothing twice.
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any, Protocol
@@ -138,11 +137,9 @@ def send_test(
 ) -> None:
     """One version, in one language, as registrants will get it, to the organiser alone."""
     with unit_of_work():
-        mail.queue_message(
-            kind=MessageKind.TEST,
-            dedupe_key=f"test:{secrets.token_hex(8)}",
-            to=organiser.email,
-            name=organiser.name or organiser.email,
+        mail.queue_test(
+            organiser.email,
+            organiser.name,
             language=language,
             template=TEMPLATE,
             params={"follow_up_id": follow_up.id, "audience": audience.value},

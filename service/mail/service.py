@@ -7,6 +7,7 @@ The dispatcher lives in ``dispatch``, unsubscribing in ``unsubscribe``, content 
 
 from __future__ import annotations
 
+import secrets
 import time
 from collections import Counter
 from collections.abc import Iterable
@@ -91,6 +92,31 @@ def queue_message(**fields: Any) -> bool:
     ):
         return False
     return queue_rows([row]) == 1
+
+
+def queue_test(
+    to: str,
+    name: str,
+    *,
+    language: str,
+    template: str,
+    params: dict[str, Any],
+    now: datetime,
+    event_id: int,
+) -> bool:
+    """A test of a message, as its recipients will get it, to the organiser who asked (``to``,
+    ``name``) alone: each a row of its own. In the caller's unit of work, like ``queue_message``."""
+    return queue_message(
+        kind=MessageKind.TEST,
+        dedupe_key=f"test:{secrets.token_hex(8)}",
+        to=to,
+        name=name or to,
+        language=language,
+        template=template,
+        params=params,
+        now=now,
+        event_id=event_id,
+    )
 
 
 def outbox_row(

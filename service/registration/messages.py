@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -33,11 +32,9 @@ AUDIENCES = {"registered": RegistrationStatus.CONFIRMED, "waiting": Registration
 def send_test(organiser: Sender, event: Event, subject: str, body: str, now: datetime) -> None:
     """The message as registrants will get it, to the organiser alone."""
     with unit_of_work():
-        mail.queue_message(
-            kind=MessageKind.TEST,
-            dedupe_key=f"test:{secrets.token_hex(8)}",
-            to=organiser.email,
-            name=organiser.name or organiser.email,
+        mail.queue_test(
+            organiser.email,
+            organiser.name,
             language="en",
             template="registration/announcement",
             params={"event_id": event.id, "subject": subject, "body": body},
